@@ -1,0 +1,13 @@
+-- The joint view's derived columns: 0/1 flags matching the counts, num_services, has_both and
+-- total_cost as the sum of the four costs; no NULLs anywhere.
+SELECT *
+FROM joint_info
+WHERE has_tasks <> (n_tasks > 0)::INTEGER
+   OR has_classifications <> (n_classifications > 0)::INTEGER
+   OR has_amocrm_call <> (n_amocrm_calls > 0)::INTEGER
+   OR num_services <> has_tasks + has_classifications + has_amocrm_call
+   OR has_both <> (has_tasks * has_classifications)
+   OR abs(total_cost - (cost_dialog + total_cost_tasks + total_cost_classifications + cost_amocrm_call)) > 1e-9
+   OR (has_tasks = 1) <> (total_cost_tasks > 0)
+   OR NOT (has_tasks IN (0, 1) AND has_classifications IN (0, 1) AND has_amocrm_call IN (0, 1) AND has_both IN (0, 1))
+   OR account_id IS NULL OR chat_id IS NULL OR chat_type IS NULL OR date IS NULL OR total_cost IS NULL

@@ -1,0 +1,7 @@
+-- In one_chat mode, all of an account-day's service usage lands on a single chat row.
+SELECT sd.account_id, sd.date, count(DISTINCT sd.chat_id) AS chats_with_usage
+FROM service_days sd
+CROSS JOIN dataset d
+WHERE d.distribute_mode = 'one_chat'
+GROUP BY sd.account_id, sd.date
+HAVING count(DISTINCT sd.chat_id) > 1

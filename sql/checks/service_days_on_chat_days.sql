@@ -1,0 +1,14 @@
+-- Every service-day lands on an active chat-day of the same account, at most once per
+-- (chat, date, service), with at least one event and a cost >= 0.
+SELECT sd.account_id, sd.service, sd.date, sd.chat_id, sd.n_events, sd.cost, 'not on an active chat-day' AS problem
+FROM service_days sd
+ANTI JOIN chat_days cd ON cd.chat_id = sd.chat_id AND cd.date = sd.date AND cd.account_id = sd.account_id
+UNION ALL
+SELECT sd.account_id, sd.service, sd.date, sd.chat_id, sd.n_events, sd.cost, 'events < 1 or cost < 0'
+FROM service_days sd
+WHERE sd.n_events < 1 OR sd.cost < 0
+UNION ALL
+SELECT any_value(account_id), service, date, chat_id, NULL, NULL, 'duplicate (chat, date, service)'
+FROM service_days
+GROUP BY chat_id, date, service
+HAVING count(*) > 1

@@ -1,0 +1,191 @@
+//! `gen load`: generate a dataset from the config and load it into a DuckDB file as one
+//! transaction — migrations, bulk append, provenance, validation checks, commit — then print a
+//! summary of rows, seconds and rows/s.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use super::{ConfigArgs, DbArgs};
+use crate::db::ingest::{self, LoadError, LoadOptions, LoadStats};
+use crate::db::{self, checks::CheckOutcome};
+use crate::model::block::TABLES;
+
+#[derive(clap::Args, Debug)]
+/// Generate a dataset and load it into a DuckDB file (one transaction; checks must pass).
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Generator threads [default: all cores]. The data is identical for every value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Replace the dataset the database already holds (it stays intact until the new one commits).
+    #[arg(long)]
+    replace: bool,
+    /// On-disk format of a new database file: v1.4.0 opens in DuckDB 1.4 LTS and newer; latest
+    /// uses the newest format, which only the newest DuckDB reads.
+    #[arg(long, value_name = "VERSION", default_value = db::DEFAULT_STORAGE_VERSION)]
+    storage_version: String,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    // Everything about the input is checked before the database is touched.
+    let (_, config) = args.config.load()?;
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    check_parent(&args.db.db)?;
+
+    let started = Instant::now();
+    let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        let interrupt = conn.interrupt_handle();
+        // Ctrl-C: stop appending, interrupt a running query, and roll back.
+        let _ = ctrlc::set_handler(move || {
+            cancel.store(true, Ordering::SeqCst);
+            interrupt.interrupt();
+        });
+    }
+    let applied = db::migrate::run(&mut conn)?;
+    eprintln!(
+        "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
+        config.n_accounts,
+        config.start,
+        config.end,
+        args.db.db.display()
+    );
+
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(config.n_accounts);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} loading [{bar:40}] {pos}/{len} accounts ({per_sec}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let progress = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let opts = LoadOptions {
+        threads,
+        replace: args.replace,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    let result = ingest::load(&conn, &config, &opts);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let total = started.elapsed().as_secs_f64();
+    match result {
+        Ok(stats) => {
+            print_summary(&args.db.db, &applied, &stats, total, threads);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(LoadError::ChecksFailed(stats)) => {
+            print_failures(&stats.checks);
+            eprintln!(
+                "error: load aborted: validation checks failed; nothing was committed and {} is as it was",
+                args.db.db.display()
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(_) if cancel.load(Ordering::SeqCst) => {
+            bail!(
+                "interrupted: the load was cancelled and rolled back; {} is as it was",
+                args.db.db.display()
+            )
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "loading into {} (rolled back; the database is as it was)",
+            args.db.db.display()
+        ))),
+    }
+}
+
+fn check_parent(db: &Path) -> Result<()> {
+    let parent = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!(
+            "cannot create database {}: directory {} does not exist",
+            db.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+fn per_sec(rows: u64, seconds: f64) -> String {
+    format!("{:.0}", rows as f64 / seconds.max(1e-9))
+}
+
+fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threads: usize) {
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(["table", "rows", "sha256 (first 16)"]);
+    for (i, t) in TABLES.iter().enumerate() {
+        b.push_record([t.to_string(), s.rows[i].to_string(), s.hashes[i][..16].to_string()]);
+    }
+    b.push_record([
+        "joint_info (view)".to_string(),
+        s.joint_rows().to_string(),
+        String::new(),
+    ]);
+    let mut table = b.build();
+    table.with(tabled::settings::Style::sharp());
+    table.modify(
+        tabled::settings::object::Columns::one(1),
+        tabled::settings::Alignment::right(),
+    );
+    let all_rows: u64 = s.rows.iter().sum();
+    let passed = s.checks.iter().filter(|c| c.passed).count();
+    if !applied.is_empty() {
+        println!("migrations applied: {}", applied.join(", "));
+    }
+    println!("loaded {} ({} threads)", db.display(), threads);
+    println!("{table}");
+    println!(
+        "seconds: {total:.2} total = {:.2} plan + {:.2} generate & append + {:.2} checks + {:.2} commit (+ open/migrate)",
+        s.plan_seconds, s.ingest_seconds, s.checks_seconds, s.commit_seconds
+    );
+    println!(
+        "rows/s: {} joint rows/s, {} rows/s over all tables (end to end)",
+        per_sec(s.joint_rows(), total),
+        per_sec(all_rows, total)
+    );
+    println!("checks: {passed}/{} passed", s.checks.len());
+}
+
+fn print_failures(checks: &[CheckOutcome]) {
+    for c in checks.iter().filter(|c| !c.passed) {
+        eprintln!(
+            "FAILED check {} ({} violating rows; sql/checks/{}.sql)",
+            c.name, c.violations, c.name
+        );
+        if let Some(sample) = &c.sample {
+            eprintln!("{sample}");
+        }
+    }
+}
+
+/// For `gen check`: the same failure printout.
+pub fn report_failures(checks: &[CheckOutcome]) {
+    print_failures(checks)
+}

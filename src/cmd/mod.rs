@@ -1,0 +1,43 @@
+//! One module per subcommand (`gen <name>`), plus the flags several of them share.
+
+pub mod check;
+pub mod config;
+pub mod export;
+pub mod load;
+pub mod report;
+pub mod sql;
+
+use std::path::PathBuf;
+
+use crate::config::{self as cfg, Config, Source};
+
+/// The database file flag.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// DuckDB database file.
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+}
+
+/// Which config to use and how to override it.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// YAML config file [default: the built-in default, same as configs/default.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Override dataset.seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Override one config value, e.g. --set accounts.n_accounts=500 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// Reads, overrides and validates the config.
+    pub fn load(&self) -> Result<(Source, Config), cfg::ConfigErrors> {
+        let source = Source::from_path(self.config.as_deref())?;
+        let config = cfg::load(&source, self.seed, &self.sets)?;
+        Ok((source, config))
+    }
+}

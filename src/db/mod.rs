@@ -1,0 +1,89 @@
+//! The DuckDB side: opening database files (with a clear message when another process holds
+//! one), schema migrations through refinery, bulk ingest of generated blocks, validation checks
+//! and query output. The model never sees any of this.
+
+pub mod arrow;
+pub mod checks;
+pub mod ingest;
+pub mod migrate;
+pub mod output;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use duckdb::{AccessMode, Connection};
+
+/// The on-disk format a new database file is written in.
+pub const DEFAULT_STORAGE_VERSION: &str = "v1.4.0";
+
+/// Opens a database file for writing, creating it if needed. A new file is written in the
+/// `storage_version` format (`v1.4.0` opens in DuckDB 1.4 LTS and newer; `latest` only in the
+/// newest DuckDB); `None` keeps DuckDB's default.
+pub fn open_rw(path: &Path, storage_version: Option<&str>) -> Result<Connection> {
+    open(path, AccessMode::ReadWrite, storage_version)
+}
+
+/// Opens an existing database file read-only; a missing file is an error, not a new database.
+pub fn open_ro(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        bail!(
+            "database {} does not exist (create it with `gen load --db {}`)",
+            path.display(),
+            path.display()
+        );
+    }
+    open(path, AccessMode::ReadOnly, None)
+}
+
+fn open(path: &Path, mode: AccessMode, storage_version: Option<&str>) -> Result<Connection> {
+    let mut config = duckdb::Config::default()
+        .access_mode(mode)
+        .and_then(|c| c.enable_autoload_extension(false))
+        .context("configuring DuckDB")?;
+    if let Some(v) = storage_version {
+        config = config
+            .with("storage_compatibility_version", v)
+            .with_context(|| format!("storage version {v:?} (allowed: latest or a DuckDB version such as v1.4.0)"))?;
+    }
+    Connection::open_with_flags(path, config).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("Could not set lock") || msg.contains("Conflicting lock") {
+            anyhow::anyhow!(
+                "database {} is in use by another process; wait for it to finish (DuckDB allows one writer per file): {msg}",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("opening database {}", path.display()))
+        }
+    })
+}
+
+/// True if the schema exists and `dataset` holds a loaded dataset.
+pub fn has_dataset(conn: &Connection) -> Result<bool> {
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'dataset' AND table_schema = current_schema()",
+            [],
+            |r| r.get(0),
+        )
+        .context("looking for the dataset table")?;
+    if tables == 0 {
+        return Ok(false);
+    }
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM dataset", [], |r| r.get(0))
+        .context("reading dataset")?;
+    Ok(rows > 0)
+}
+
+/// Fails with a helpful message unless the database holds a loaded dataset.
+pub fn require_dataset(conn: &Connection, path: &Path) -> Result<()> {
+    if !has_dataset(conn)? {
+        bail!(
+            "database {} holds no dataset (load one with `gen load --db {}`)",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! `gen`: generate a seeded synthetic usage-cost dataset for a subscription AI chat platform and
+//! bulk-load it into an embedded DuckDB file. This file only parses the command line and maps
+//! outcomes to exit codes: 0 ok, 1 validation checks failed, 2 usage, config or I/O error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use usage_gen::cmd;
+
+/// Seeded synthetic usage-cost data for a subscription AI chat platform, loaded into DuckDB.
+///
+/// Same config and seed give the same data, on any machine and at any --threads.
+#[derive(Parser)]
+#[command(name = "gen", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Load(cmd::load::Args),
+    Check(cmd::check::Args),
+    Report(cmd::report::Args),
+    Export(cmd::export::Args),
+    Sql(cmd::sql::Args),
+    Config(cmd::config::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own exit code for usage errors is 2 already; help and version are 0.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Load(a) => cmd::load::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Sql(a) => cmd::sql::run(a),
+        Command::Config(a) => cmd::config::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

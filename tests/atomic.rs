@@ -1,0 +1,105 @@
+//! Loads are all-or-nothing: Ctrl-C and `kill -9` in the middle of a `--replace` load leave the
+//! previous dataset complete, and a second writer is turned away with a clear message.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::Duration;
+
+use common::*;
+
+/// A load big enough to still be running a moment after it starts.
+const BIG: [&str; 2] = ["--set", "accounts.n_accounts=60000"];
+
+fn spawn_load(db: &std::path::Path, extra: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("gen"))
+        .args([
+            "load",
+            "--db",
+            path_str(db),
+            "--config",
+            SAMPLE,
+            "--replace",
+            "--threads",
+            "1",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gen starts")
+}
+
+/// Waits until the running load announces it is generating and appending; returns a reader
+/// that yields the rest of its stderr.
+fn wait_until_appending(child: &mut Child) -> std::thread::JoinHandle<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("generating") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("the load started");
+    sleep(Duration::from_millis(500));
+    reader
+}
+
+fn fingerprint(db: &std::path::Path) -> String {
+    scalar(
+        db,
+        "SELECT seed || ' ' || rows_chat_days || ' ' || sha256_chat_days || ' ' || (SELECT count(*) FROM chat_days) || ' ' || (SELECT count(*) FROM accounts) FROM dataset",
+    )
+}
+
+#[test]
+fn ctrl_c_rolls_back_to_the_previous_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "int", &[]);
+    let before = fingerprint(&db);
+    let mut child = spawn_load(&db, &[&BIG[..], &["--seed", "5"]].concat());
+    let reader = wait_until_appending(&mut child);
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = child.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(fingerprint(&db), before);
+    ok(&["check", "--db", path_str(&db)]);
+}
+
+#[test]
+fn kill_9_leaves_the_previous_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "kill", &[]);
+    let before = fingerprint(&db);
+    let mut child = spawn_load(&db, &[&BIG[..], &["--seed", "6"]].concat());
+    let _reader = wait_until_appending(&mut child);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(fingerprint(&db), before);
+    ok(&["check", "--db", path_str(&db)]);
+}
+
+#[test]
+fn second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "two", &[]);
+    let mut child = spawn_load(&db, &[&BIG[..], &["--seed", "8"]].concat());
+    let _reader = wait_until_appending(&mut child);
+    let (code, _, err) = run(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is in use by another process"), "{err}");
+}

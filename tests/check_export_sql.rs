@@ -1,0 +1,138 @@
+//! `gen check` on a clean and a tampered database, `gen export` to CSV and Parquet, `gen sql`
+//! being read-only, and `gen report`.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn check_passes_then_catches_a_duplicated_chat_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "c", &[]);
+    let out = ok(&["check", "--db", path_str(&db)]);
+    assert!(out.contains("checks passed"), "{out}");
+
+    {
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch("INSERT INTO chat_days SELECT * FROM chat_days LIMIT 1")
+            .unwrap();
+    }
+    let (code, out, err) = run(&["check", "--db", path_str(&db)]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("FAILED check chat_days_one_per_chat_day"), "{err}");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT passed FROM check_results WHERE name = 'chat_days_one_per_chat_day'"
+        ),
+        "false"
+    );
+}
+
+#[test]
+fn exports_agree_and_never_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "e", &[]);
+    let csv = dir.path().join("joint.csv");
+    let pq = dir.path().join("joint.parquet");
+    let bytes = export_csv(&db, &csv, &[]);
+    ok(&["export", "--db", path_str(&db), "--out", path_str(&pq)]);
+
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "account_id,chat_id,chat_type,date,has_tasks,has_classifications,has_amocrm_call,num_services,has_both,cost_dialog,total_cost_tasks,total_cost_classifications,cost_amocrm_call,total_cost,n_tasks,n_classifications,n_amocrm_calls"
+    );
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first[3].len(), 10, "ISO date: {first:?}");
+    assert!(["0", "1"].contains(&first[4]));
+    let csv_rows = text.lines().count() as u64 - 1;
+    let view_rows: u64 = scalar(&db, "SELECT count(*) FROM joint_info").parse().unwrap();
+    let pq_rows: u64 = scalar(&db, &format!("SELECT count(*) FROM read_parquet('{}')", path_str(&pq)))
+        .parse()
+        .unwrap();
+    assert_eq!(csv_rows, view_rows);
+    assert_eq!(pq_rows, view_rows);
+
+    let (code, _, err) = run(&["export", "--db", path_str(&db), "--out", path_str(&csv)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists; pass --force"), "{err}");
+    ok(&["export", "--db", path_str(&db), "--out", path_str(&csv), "--force"]);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.contains(".tmp-").then_some(n)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn sql_is_read_only_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "q", &[]);
+    let (code, _, err) = run(&["sql", "--db", path_str(&db), "DELETE FROM accounts"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("read-only"), "{err}");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
+
+    let json = ok(&[
+        "sql",
+        "--db",
+        path_str(&db),
+        "--format",
+        "json",
+        "SELECT 1 AS one, 'x' AS s",
+    ]);
+    assert_eq!(json, "[\n  {\"one\": 1, \"s\": \"x\"}\n]\n");
+    let table = ok(&["sql", "--db", path_str(&db), "SELECT 42 AS answer"]);
+    assert!(
+        table.contains("answer") && table.contains("42") && table.contains("(1 row)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn report_prints_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "rep", &[]);
+    let out = ok(&["report", "--db", path_str(&db)]);
+    for name in [
+        "01_shape",
+        "02_num_services",
+        "03_adopters",
+        "04_service_days",
+        "05_activity_by_weekday",
+    ] {
+        assert!(out.contains(&format!("## {name}")), "{name} missing:\n{out}");
+    }
+    let json = ok(&["report", "--db", path_str(&db), "--format", "json"]);
+    assert!(
+        json.starts_with("{\n\"01_shape\": [") && json.trim_end().ends_with('}'),
+        "{json}"
+    );
+    // Total adopters equal the sum of daily new clients for every service.
+    let csv = ok(&[
+        "sql",
+        "--db",
+        path_str(&db),
+        "--format",
+        "csv",
+        "WITH f AS (SELECT account_id, service, min(date) d FROM service_days GROUP BY ALL) SELECT count(*) FROM subscriptions s JOIN f USING (account_id, service) WHERE f.d <> s.adopted_on",
+    ]);
+    assert_eq!(csv, "count_star()\n0\n");
+}
+
+#[test]
+fn missing_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nope.duckdb");
+    for cmd in ["check", "report", "export"] {
+        let (code, _, err) = run(&[cmd, "--db", path_str(&db)]);
+        assert_eq!(code, 2, "{cmd}");
+        assert!(err.contains("does not exist"), "{cmd}: {err}");
+        assert!(!db.exists(), "{cmd} created the file");
+    }
+}

@@ -1,0 +1,56 @@
+//! Helpers for driving the real `gen` binary on real DuckDB files in temporary directories.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sample.yaml");
+
+pub fn gen_cmd() -> Command {
+    Command::cargo_bin("gen").expect("the gen binary is built")
+}
+
+/// Runs `gen` with `args`, returning (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = gen_cmd().args(args).output().expect("gen runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `gen` and asserts it exits 0; returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "gen {args:?} failed\nstdout:\n{out}\nstderr:\n{err}");
+    out
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// Loads the sample config (plus extra args) into `dir/name.duckdb`.
+pub fn load_sample(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let db = dir.join(format!("{name}.duckdb"));
+    let mut args = vec!["load", "--db", path_str(&db), "--config", SAMPLE];
+    args.extend_from_slice(extra);
+    ok(&args);
+    db
+}
+
+/// Exports `what` from `db` to CSV and returns the file's bytes.
+pub fn export_csv(db: &Path, out: &Path, extra: &[&str]) -> Vec<u8> {
+    let mut args = vec!["export", "--db", path_str(db), "--out", path_str(out)];
+    args.extend_from_slice(extra);
+    ok(&args);
+    std::fs::read(out).expect("export written")
+}
+
+/// A single value from `gen sql --format csv`.
+pub fn scalar(db: &Path, sql: &str) -> String {
+    let out = ok(&["sql", "--db", path_str(db), "--format", "csv", sql]);
+    out.lines().nth(1).unwrap_or_default().to_string()
+}
