@@ -96,6 +96,7 @@ fn existing_dataset_needs_replace() {
     let (code, _, err) = run(&["load", "--db", path_str(&db), "--config", SAMPLE, "--seed", "7"]);
     assert_eq!(code, 2);
     assert!(err.contains("already holds a dataset; pass --replace"), "{err}");
+    assert!(!err.contains("generating"), "refused before generating: {err}");
     assert_eq!(scalar(&db, "SELECT sha256_chat_days FROM dataset"), before);
 
     ok(&[

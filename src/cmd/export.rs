@@ -112,16 +112,6 @@ fn temp_path(out: &Path) -> Result<PathBuf> {
     let name = out
         .file_name()
         .with_context(|| format!("{} is not a file path", out.display()))?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        bail!(
-            "cannot write {}: directory {} does not exist",
-            out.display(),
-            dir.display()
-        );
-    }
+    let dir = super::existing_dir(out, "write")?;
     Ok(dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
 }

@@ -42,7 +42,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .threads
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    check_parent(&args.db.db)?;
+    super::existing_dir(&args.db.db, "create database")?;
 
     let started = Instant::now();
     let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
@@ -57,6 +57,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         });
     }
     let applied = db::migrate::run(&mut conn)?;
+    if !args.replace && db::has_dataset(&conn)? {
+        bail!(
+            "{} already holds a dataset; pass --replace to replace it (the old one stays intact until the new one commits)",
+            args.db.db.display()
+        );
+    }
     eprintln!(
         "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
         config.n_accounts,
@@ -116,21 +122,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.db.db.display()
         ))),
     }
-}
-
-fn check_parent(db: &Path) -> Result<()> {
-    let parent = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        bail!(
-            "cannot create database {}: directory {} does not exist",
-            db.display(),
-            parent.display()
-        );
-    }
-    Ok(())
 }
 
 fn per_sec(rows: u64, seconds: f64) -> String {

@@ -7,7 +7,7 @@ pub mod load;
 pub mod report;
 pub mod sql;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::{self as cfg, Config, Source};
 
@@ -40,4 +40,21 @@ impl ConfigArgs {
         let config = cfg::load(&source, self.seed, &self.sets)?;
         Ok((source, config))
     }
+}
+
+/// The directory `file` will be written in (`.` for a bare name), or an error saying that it
+/// does not exist, before anything is written.
+pub fn existing_dir<'a>(file: &'a Path, action: &str) -> anyhow::Result<&'a Path> {
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot {action} {}: directory {} does not exist",
+            file.display(),
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
