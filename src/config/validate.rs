@@ -222,6 +222,15 @@ pub fn validate(raw: RawConfig, source: &Source, overrides: &[Override]) -> Resu
         c.max_per_account,
         "an integer in [1, 1000]",
     );
+    if c.mean_per_account.is_finite() && (1..=1000).contains(&c.max_per_account) {
+        let allowed = format!("a number in [1, max_per_account = {}]", c.max_per_account);
+        p.check(
+            c.mean_per_account <= f64::from(c.max_per_account),
+            "chats.mean_per_account",
+            c.mean_per_account,
+            &allowed,
+        );
+    }
     if c.chat_types.is_empty() {
         p.push(
             "chats.chat_types",
@@ -284,10 +293,19 @@ pub fn validate(raw: RawConfig, source: &Source, overrides: &[Override]) -> Resu
         );
         let dispersion_k = per(&raw.services_event_volume.dispersion_k, s);
         p.positive(&format!("services_event_volume.dispersion_k.{n}"), dispersion_k);
+        let new_adopters_per_month = per(&m.new_adopters_per_month, s);
+        // More adopters than this can never be placed in any sane dataset; the bound keeps the plan fast.
+        let key = format!("services_model.new_adopters_per_month.{n}");
+        p.check(
+            new_adopters_per_month <= 1_000_000,
+            &key,
+            new_adopters_per_month,
+            "an integer in [0, 1000000]",
+        );
         ServiceParams {
             service: s,
             cost,
-            new_adopters_per_month: per(&m.new_adopters_per_month, s),
+            new_adopters_per_month,
             trial_days,
             p_convert,
             mean_active_days,
