@@ -88,6 +88,64 @@ fn golden_messages() {
             "error: invalid config: bad.yaml:5:1: missing key `services_usage_days` (every key of configs/default.yaml is required)\n",
         ),
         (
+            variant("  start_date: 2025-01-01", "  start_date: 2025-13-01"),
+            vec![],
+            "error: invalid config: bad.yaml:7:3: dataset.start_date: `2025-13-01` is not a date; allowed: an ISO date like 2025-01-01\n",
+        ),
+        (
+            variant("0.95, 1.00, 1.05", "0.95, -1.00, 1.05"),
+            vec![],
+            "error: invalid config: bad.yaml:27:3: activity.month_multiplier[1]: -1 is out of range; allowed: a finite multiplier >= 0\n",
+        ),
+        (
+            variant("    whatsapp: 0.5", "    whatsapp: 0"),
+            vec![],
+            "error: invalid config: bad.yaml:20:5: chats.chat_types.whatsapp: 0 is out of range; allowed: a finite number > 0\n",
+        ),
+        (
+            variant("    30: 0.85", "    10: 0.85"),
+            vec![],
+            "error: invalid config: bad.yaml:64:5: services_model.retention_targets.10: day 10 is within a trial; allowed: days after the longest trial (14 days)\n",
+        ),
+        (
+            variant("  post90_daily_churn: 0.004", "  post90_daily_churn: 1.0"),
+            vec![],
+            "error: invalid config: bad.yaml:67:3: services_model.post90_daily_churn: 1 is out of range; allowed: a daily probability in [0, 1)\n",
+        ),
+        (
+            variant("    strength: 0.0", "    strength: 2"),
+            vec![],
+            "error: invalid config: bad.yaml:71:5: services_model.correlation.strength: 2 is out of range; allowed: a probability in [0, 1]\n",
+        ),
+        (
+            variant("    tasks: 1.5", "    tasks: 0"),
+            vec![],
+            "error: invalid config: bad.yaml:85:5: services_event_volume.dispersion_k.tasks: 0 is out of range; allowed: a finite number > 0\n",
+        ),
+        (
+            variant(
+                "    amocrm_call: 3\n  dispersion_k",
+                "    amocrm_call: 0.5\n  dispersion_k",
+            ),
+            vec![],
+            "error: invalid config: bad.yaml:83:5: services_event_volume.mean_events_per_active_day.amocrm_call: 0.5 is out of range; allowed: a number in [1, 1000000] (a usage day has at least one event)\n",
+        ),
+        (
+            variant("  seed: 42", "  seed: -1"),
+            vec![],
+            "error: invalid config: bad.yaml:6:9: dataset.seed: wrong type: found integer `-1`; expected u64\n",
+        ),
+        (
+            variant("services_model:", "servics_model:"),
+            vec![],
+            "error: invalid config: bad.yaml:48:1: servics_model: unknown key `servics_model`; did you mean `services_model`? (allowed: dataset, accounts, chats, activity, services, services_model, services_usage_days, services_event_volume, output)\n",
+        ),
+        (
+            usage_gen::config::DEFAULT_CONFIG.to_string(),
+            vec!["--set", "services_model.trial_days.tasks=0"],
+            "error: invalid config: --set services_model.trial_days.tasks=0: services_model.trial_days.tasks: 0 is out of range; allowed: an integer number of days in [1, 365]\n",
+        ),
+        (
             usage_gen::config::DEFAULT_CONFIG.to_string(),
             vec!["--set", "accounts.n_acounts=5"],
             "error: invalid config: --set accounts.n_acounts=5: accounts.n_acounts: unknown key `n_acounts` under `accounts`; did you mean `n_accounts`? (allowed: n_accounts, before_start_share, activity_shape)\n",
