@@ -1,6 +1,6 @@
 //! Rebuilds when migrations or SQL files change (refinery embeds `migrations/` at compile time),
 //! and generates the list of validation checks from `sql/checks/*.sql`, so that adding a check is
-//! adding a file.
+//! adding a file (likewise reports and the calibration report's observing queries).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -10,6 +10,11 @@ fn main() {
     println!("cargo:rerun-if-changed=sql");
     sql_list("checks", "CHECKS", "Every validation check");
     sql_list("reports", "REPORTS", "Every report");
+    sql_list(
+        "calibration",
+        "OBSERVED",
+        "Every observing query of the calibration report",
+    );
 }
 
 /// Writes `$OUT_DIR/<dir>.rs` holding `const <name>: &[(&str, &str)]`: (file stem, SQL text) of

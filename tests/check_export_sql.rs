@@ -76,7 +76,7 @@ fn sql_is_read_only_and_formats() {
     let (code, _, err) = run(&["sql", "--db", path_str(&db), "DELETE FROM accounts"]);
     assert_eq!(code, 2);
     assert!(err.contains("read-only"), "{err}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "500");
 
     let json = ok(&[
         "sql",
@@ -100,17 +100,18 @@ fn report_prints_every_report() {
     let db = load_sample(dir.path(), "rep", &[]);
     let out = ok(&["report", "--db", path_str(&db)]);
     for name in [
-        "01_shape",
-        "02_num_services",
-        "03_adopters",
-        "04_service_days",
-        "05_activity_by_weekday",
+        "calibration",
+        "shape",
+        "num_services",
+        "adopters",
+        "service_days",
+        "activity_by_weekday",
     ] {
         assert!(out.contains(&format!("## {name}")), "{name} missing:\n{out}");
     }
     let json = ok(&["report", "--db", path_str(&db), "--format", "json"]);
     assert!(
-        json.starts_with("{\n\"01_shape\": [") && json.trim_end().ends_with('}'),
+        json.starts_with("{\n\"calibration\": [") && json.trim_end().ends_with('}'),
         "{json}"
     );
     // Total adopters equal the sum of daily new clients for every service.

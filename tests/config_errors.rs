@@ -50,7 +50,7 @@ fn golden_messages() {
             "error: invalid config: bad.yaml:8:3: dataset.end_date: 2024-12-31 is out of range; allowed: a date on or after start_date 2025-01-01\n",
         ),
         (
-            variant("  n_accounts: 6000", "  n_accounts: 0"),
+            variant("  n_accounts: 10000", "  n_accounts: 0"),
             vec![],
             "error: invalid config: bad.yaml:11:3: accounts.n_accounts: 0 is out of range; allowed: an integer in [1, 100000000]\n",
         ),
@@ -73,12 +73,12 @@ fn golden_messages() {
             "error: invalid config: bad.yaml:69:5: services_model.distribute_to_chats.mode: `one_chats` is not a mode; did you mean `one_chat`? allowed: one_chat, spread\n",
         ),
         (
-            variant("  n_accounts: 6000", "  n_accounts: lots"),
+            variant("  n_accounts: 10000", "  n_accounts: lots"),
             vec![],
             "error: invalid config: bad.yaml:11:15: accounts.n_accounts: wrong type: found string \"lots\"; expected u64\n",
         ),
         (
-            variant("  base_daily_prob: 0.45", "  base_daily_prob: 0.45: 3"),
+            variant("  base_daily_prob: 0.25", "  base_daily_prob: 0.25: 3"),
             vec![],
             "error: invalid config: bad.yaml:25:24: activity: YAML syntax error: mapping values are not allowed in this context (check the indentation and the `key: value` layout)\n",
         ),
@@ -211,7 +211,7 @@ fn config_show_and_validate() {
     let shown = ok(&["config", "show", "--set", "accounts.n_accounts=12", "--seed", "9"]);
     assert!(shown.contains("n_accounts: 12") && shown.contains("seed: 9"), "{shown}");
     let v = ok(&["config", "validate", "--config", SAMPLE]);
-    assert!(v.starts_with("ok: ") && v.contains("300 accounts"), "{v}");
+    assert!(v.starts_with("ok: ") && v.contains("500 accounts"), "{v}");
     // What `config show` prints is itself a valid config that gives the same effective config.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("shown.yaml");

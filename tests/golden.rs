@@ -37,16 +37,16 @@ fn sample_config_seed_42_is_pinned() {
             *r += n;
         }
     }
-    assert_eq!(rows, [300, 619, 312, 52486, 6914]);
+    assert_eq!(rows, [500, 1035, 312, 51357, 7620]);
     assert_eq!(first_costs, [0.04216, 0.014936, 0.023103]);
     assert_eq!(
         hashes.finish(),
         [
-            "a4847ba293cf67e768e44737016ef73d984f56af24a0015fe4b91c9f1c05433a",
-            "8e84128078f91ddbd4d467af9b827ca0a0aa5c0a3b8c87f3833f8753add0dc6d",
-            "61494f3b065f191801d39569eaf8324b70438a0a33f6bb454913021da4423f83",
-            "a78bb0df2b1b4929e98d0b5e8a060e0bb4b0037a899f98ff47d1cba3d6f81934",
-            "098b2a116fb4d7a524bf9b66ed7ebe384d92247f8d8f9aede3e72f8f6c1c62a5",
+            "e5dbe43c89e9162fecaa760aa5a95e27a42cd267f076bdc5437a6886f56d7dfe",
+            "95af3231b08b735e9955a0da3e62b5fa34c26b5af63d2416ed976083b3cf60cb",
+            "7221787d72120251782d19378d4bd8148583af0726254d6384efdabd4cdf81ac",
+            "11826117ddecefbafef4beb4c3f78dd717b8b7ea805f044dcb3bcef8dd2c4320",
+            "c820a5d92f025ad31984caa0e6d04d4684bf71f8d6fcea5da15327777eff81d4",
         ]
     );
 }

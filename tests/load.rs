@@ -55,9 +55,9 @@ fn load_creates_tables_view_and_provenance() {
             &db,
             "SELECT n_accounts || ' ' || start_date || ' ' || end_date FROM dataset"
         ),
-        "300 2025-01-01 2025-12-31"
+        "500 2025-01-01 2025-12-31"
     );
-    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "500");
     assert_eq!(scalar(&db, "SELECT length(config_sha256) FROM dataset"), "64");
     assert_eq!(
         scalar(&db, "SELECT count(*) FROM check_results WHERE passed"),
@@ -82,10 +82,10 @@ fn migrations_are_recorded_and_not_rerun() {
         &db,
         "SELECT string_agg(version || ':' || name, ' ' ORDER BY version) FROM refinery_schema_history",
     );
-    assert_eq!(history, "1:tables 2:joint_info");
+    assert_eq!(history, "1:tables 2:joint_info 3:calibration");
     let out = ok(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
     assert!(!out.contains("migrations applied"), "{out}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "2");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "3");
 }
 
 #[test]

@@ -18,12 +18,22 @@ use duckdb::arrow::record_batch::RecordBatch;
 use sha2::{Digest, Sha256};
 
 use super::arrow::block_batches;
+use super::calibration;
 use super::checks::{self, CheckOutcome};
 use crate::config::Config;
 use crate::model::account::Generator;
 use crate::model::block::{TABLES, TableHashes};
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
+
+/// Tables a load writes besides the bulk ones; `--replace` clears them too.
+const DERIVED_TABLES: [&str; 5] = [
+    "dataset",
+    "config_values",
+    "check_results",
+    "calendar",
+    "calibration_targets",
+];
 
 /// What a successful (or check-failed) load did.
 #[derive(Debug, Clone)]
@@ -93,7 +103,7 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
         if !opts.replace {
             return Err(anyhow!("the database already holds a dataset; pass --replace to replace it (the old one stays intact until the new one commits)").into());
         }
-        for t in TABLES.iter().chain(&["dataset", "config_values", "check_results"]) {
+        for t in TABLES.iter().chain(&DERIVED_TABLES) {
             conn.execute_batch(&format!("DELETE FROM {t}"))
                 .with_context(|| format!("clearing {t}"))?;
         }
@@ -105,10 +115,16 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
     let plan_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let (rows, hashes) = ingest(conn, cfg, &cal, &plan, opts)?;
+    let Ingested {
+        rows,
+        hashes,
+        expected_chat_days,
+        exposure,
+    } = ingest(conn, cfg, &cal, &plan, opts)?;
     let ingest_seconds = t.elapsed().as_secs_f64();
 
     record_provenance(conn, cfg, &rows, &hashes)?;
+    calibration::record(conn, cfg, &cal, &plan, &expected_chat_days, &exposure)?;
 
     let t = Instant::now();
     let outcomes = checks::run_all(conn).context("running validation checks")?;
@@ -134,6 +150,8 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
 /// A generated block, ready to append.
 struct Ready {
     index: usize,
+    expected_chat_days: Vec<f64>,
+    exposure: Vec<f64>,
     accounts: u64,
     batches: [RecordBatch; 5],
     digests: [[u8; 32]; 5],
@@ -181,7 +199,7 @@ fn ingest(
     cal: &Calendar,
     plan: &Plan,
     opts: &LoadOptions,
-) -> Result<([u64; 5], [String; 5]), LoadError> {
+) -> Result<Ingested, LoadError> {
     let generator = Generator::new(cfg, cal, plan);
     let n = generator.n_blocks();
     let threads = opts.threads.max(1);
@@ -199,7 +217,9 @@ fn ingest(
             let (generator, dispatch) = (&generator, &dispatch);
             scope.spawn(move || {
                 while let Some(index) = dispatch.take() {
-                    let block = generator.block(index);
+                    let mut block = generator.block(index);
+                    let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
+                    let exposure = std::mem::take(&mut block.exposure);
                     let ready = (|| {
                         let digests = block.digests();
                         let rows = block.row_counts();
@@ -207,6 +227,8 @@ fn ingest(
                         let batches = block_batches(block, &cfg.chat_types)?;
                         Ok(Ready {
                             index,
+                            expected_chat_days,
+                            exposure,
                             accounts,
                             batches,
                             digests,
@@ -220,20 +242,29 @@ fn ingest(
             });
         }
         drop(tx);
-        let result = append_in_order(conn, n, &rx, &dispatch, opts);
+        let result = append_in_order(conn, cal.days as usize, n, &rx, &dispatch, opts);
         dispatch.stop();
         drop(rx);
         result
     })
 }
 
+/// What appending all blocks gave: row counts, per-table hashes and the per-day activity sums.
+struct Ingested {
+    rows: [u64; 5],
+    hashes: [String; 5],
+    expected_chat_days: Vec<f64>,
+    exposure: Vec<f64>,
+}
+
 fn append_in_order(
     conn: &Connection,
+    days: usize,
     n: usize,
     rx: &mpsc::Receiver<Result<Ready>>,
     dispatch: &Dispatch,
     opts: &LoadOptions,
-) -> Result<([u64; 5], [String; 5]), LoadError> {
+) -> Result<Ingested, LoadError> {
     let mut appenders = Vec::with_capacity(TABLES.len());
     for t in TABLES {
         appenders.push(
@@ -245,6 +276,9 @@ fn append_in_order(
     let mut hashes = TableHashes::default();
     let mut rows = [0u64; 5];
     let mut accounts_done = 0u64;
+    // Summed in block order, so the floating-point totals do not depend on thread timing.
+    let mut expected_chat_days = vec![0.0; days];
+    let mut exposure = vec![0.0; days];
     let mut next = 0;
     while next < n {
         if opts.cancel.load(Ordering::SeqCst) {
@@ -266,6 +300,12 @@ fn append_in_order(
                 }
             }
             hashes.add(&ready.digests);
+            for (t, x) in expected_chat_days.iter_mut().zip(&ready.expected_chat_days) {
+                *t += x;
+            }
+            for (t, x) in exposure.iter_mut().zip(&ready.exposure) {
+                *t += x;
+            }
             for (total, r) in rows.iter_mut().zip(ready.rows) {
                 *total += r;
             }
@@ -279,7 +319,12 @@ fn append_in_order(
         app.flush()
             .with_context(|| format!("flushing the appender of {table}"))?;
     }
-    Ok((rows, hashes.finish()))
+    Ok(Ingested {
+        rows,
+        hashes: hashes.finish(),
+        expected_chat_days,
+        exposure,
+    })
 }
 
 fn record_provenance(conn: &Connection, cfg: &Config, rows: &[u64; 5], hashes: &[String; 5]) -> Result<()> {

@@ -3,6 +3,7 @@
 //! and query output. The model never sees any of this.
 
 pub mod arrow;
+pub mod calibration;
 pub mod checks;
 pub mod ingest;
 pub mod migrate;

@@ -65,8 +65,11 @@ impl<'a> Generator<'a> {
 
     /// The rows of block `index` (accounts `index × BLOCK_ACCOUNTS ..`).
     pub fn block(&self, index: usize) -> Block {
+        let days = self.cal.days as usize;
         let mut b = Block {
             index,
+            expected_chat_days: vec![0.0; days],
+            exposure: vec![0.0; days],
             ..Block::default()
         };
         let first = index * BLOCK_ACCOUNTS;
@@ -216,8 +219,12 @@ impl<'a> Generator<'a> {
         let mut next_usage = 0;
         // (chat index, cost_dialog) of the day's active chats, in chat order.
         let mut active: Vec<(usize, f64)> = Vec::with_capacity(created.len());
+        let mut existing = 0; // chats created by `day` (created is sorted)
         for day in prof.signup.max(0)..cal.days {
             active.clear();
+            while existing < created.len() && created[existing] <= day {
+                existing += 1;
+            }
             let p = (c.base_daily_prob * prof.activity_level * cal.chat_factor[day as usize]).min(1.0);
             for (k, &cr) in created.iter().enumerate() {
                 if cr <= day && rng.random::<f64>() < p {
@@ -229,10 +236,14 @@ impl<'a> Generator<'a> {
                 next_usage += 1;
             }
             let todays = &usage[start..next_usage];
+            let n = existing as f64;
+            b.exposure[day as usize] += n * prof.activity_level;
+            b.expected_chat_days[day as usize] += n * p;
             if !todays.is_empty() {
+                // With usage that day, a chat row is forced when no chat was active.
+                b.expected_chat_days[day as usize] += (1.0 - p).powi(existing as i32);
                 if active.is_empty() {
                     // Usage needs a chat row: one of the existing chats becomes active.
-                    let existing = created.iter().filter(|&&cr| cr <= day).count();
                     let k = drng.random_range(0..existing);
                     active.push((k, dist::round6(dist::capped_lognormal(&mut drng, &c.cost_dialog))));
                 }

@@ -84,6 +84,12 @@ pub struct Block {
     pub subscriptions: Subscriptions,
     pub chat_days: ChatDays,
     pub service_days: ServiceDays,
+    /// Per day index of the range, summed over the block's accounts: the expected number of active
+    /// chat-days given the model's probabilities (clipping and forced usage rows included), and the
+    /// exposure (existing chats × activity level). Not a table: the calibration targets for the
+    /// weekday and month profiles are computed from these.
+    pub expected_chat_days: Vec<f64>,
+    pub exposure: Vec<f64>,
 }
 
 /// The bulk tables in load order; also the order of [`Block::digests`] and [`Block::row_counts`].

@@ -37,6 +37,13 @@ pub struct MonthSpan {
     pub in_last: i32,
 }
 
+impl MonthSpan {
+    /// The share of the month's days inside the range.
+    pub fn fraction(&self) -> f64 {
+        (self.in_last - self.in_first + 1) as f64 / self.len as f64
+    }
+}
+
 impl Calendar {
     pub fn new(c: &Config) -> Self {
         let days = c.days() as i32;

@@ -3,13 +3,14 @@
 //!
 //! Generation happens in two steps. [`plan::Plan`] is a cheap global pass that fixes what couples
 //! accounts together (signup days, chat-id ranges, which accounts adopt which service on which
-//! day). [`account::generate_block`] then expands any block of accounts into rows on its own, from
+//! day). [`account::Generator`] then expands any block of accounts into rows on its own, from
 //! random streams keyed by (seed, account, component), so blocks can be generated on any number
 //! of threads and still give the same rows.
 
 pub mod account;
 pub mod block;
 pub mod calendar;
+pub mod calibration;
 pub mod dist;
 pub mod plan;
 pub mod rng;

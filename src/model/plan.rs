@@ -1,13 +1,14 @@
 //! The global pass: everything that couples accounts. Per account it fixes the signup day, the
 //! activity level, the number of chats (hence the chat-id range) and, per service, the adoption
 //! day — `new_adopters_per_month` accounts are chosen each month among those already signed up
-//! that never used the service. It is cheap (a few draws per account), runs once, and leaves the
+//! that never used the service (with `correlation.strength`, preferably among accounts already
+//! using another service). It is cheap (a few draws per account), runs once, and leaves the
 //! expensive row generation free to run per block in any order.
 
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
-use super::calendar::Calendar;
+use super::calendar::{Calendar, MonthSpan};
 use super::dist;
 use super::rng::{Component, account_stream, global_stream};
 use crate::config::{Config, Service};
@@ -35,6 +36,48 @@ pub struct Plan {
     pub adopters_wanted: [u64; 3],
     /// Per service: adopters placed; fewer than wanted only when no eligible account was left.
     pub adopters_placed: [u64; 3],
+    /// The expected share of adoptions made by accounts that already used another service on an
+    /// earlier day, given how many such accounts were available at each pick (the calibration
+    /// target of `correlation.strength`'s cross-adoption).
+    pub cross_adoption_share: f64,
+}
+
+/// Global stream id of the adopter assignment (ids 0..3 are the services' adoption days).
+const ADOPTION_ASSIGNMENT: u64 = 3;
+
+/// Per service, the accounts that used another service on an earlier day and have not adopted
+/// this one: the candidates a bundled adoption picks from. A vector plus positions, so insert,
+/// remove and a uniform pick are O(1) and the order (hence the picks) is deterministic.
+#[derive(Default)]
+struct CrossPools {
+    members: [Vec<u32>; 3],
+    position: [std::collections::HashMap<u32, usize>; 3],
+}
+
+impl CrossPools {
+    fn len(&self, s: usize) -> usize {
+        self.members[s].len()
+    }
+
+    fn insert(&mut self, s: usize, a: u32) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.position[s].entry(a) {
+            e.insert(self.members[s].len());
+            self.members[s].push(a);
+        }
+    }
+
+    fn remove(&mut self, s: usize, a: u32) {
+        if let Some(i) = self.position[s].remove(&a) {
+            self.members[s].swap_remove(i);
+            if let Some(&moved) = self.members[s].get(i) {
+                self.position[s].insert(moved, i);
+            }
+        }
+    }
+
+    fn pick<R: Rng>(&self, s: usize, rng: &mut R) -> usize {
+        self.members[s][rng.random_range(0..self.members[s].len())] as usize
+    }
 }
 
 /// Longest look-back for signups before the range.
@@ -79,17 +122,15 @@ impl Plan {
         by_signup.sort_by_key(|&a| (profiles[a as usize].signup, a));
         let signups: Vec<i32> = by_signup.iter().map(|&a| profiles[a as usize].signup).collect();
 
-        let mut adoption = vec![[NOT_ADOPTED; 3]; n];
+        // Adoption slots: per service and month, `new_adopters_per_month` days with the
+        // first-half bias, from the service's own stream; then filled in day order.
+        let mut slots: Vec<(i32, usize)> = Vec::new();
         let mut wanted = [0u64; 3];
-        let mut placed = [0u64; 3];
         for s in Service::ALL {
             let si = s.index();
-            let per_month = c.services[si].new_adopters_per_month as f64;
             let mut rng = global_stream(c.seed, si as u64);
             for m in cal.months() {
-                // A month only partly inside the range gets its prorated share of adopters.
-                let inside = (m.in_last - m.in_first + 1) as f64;
-                let k = (per_month * inside / m.len as f64).round() as u64;
+                let k = monthly_quota(c.services[si].new_adopters_per_month, &m);
                 wanted[si] += k;
                 for _ in 0..k {
                     let day = loop {
@@ -98,21 +139,69 @@ impl Plan {
                             break d;
                         }
                     };
-                    let eligible = signups.partition_point(|&su| su <= day);
-                    if let Some(a) = pick_unadopted(&mut rng, &by_signup[..eligible], &adoption, si) {
-                        adoption[a][si] = day;
-                        placed[si] += 1;
-                    }
+                    slots.push((day, si));
                 }
             }
         }
+        slots.sort_unstable();
+
+        let mut adoption = vec![[NOT_ADOPTED; 3]; n];
+        let mut placed = [0u64; 3];
+        let mut cross = CrossPools::default();
+        let mut cross_expected = 0.0;
+        let mut rng = global_stream(c.seed, ADOPTION_ASSIGNMENT);
+        let rho = c.correlation;
+        let mut next_to_pool = 0; // slots before this one have joined the cross pools
+        let mut filled: Vec<(i32, usize, usize)> = Vec::with_capacity(slots.len());
+        for &(day, si) in &slots {
+            // Adoptions of earlier days make their accounts candidates for the other services.
+            while next_to_pool < filled.len() && filled[next_to_pool].0 < day {
+                let (_, t, a) = filled[next_to_pool];
+                for s in Service::ALL.iter().map(|s| s.index()).filter(|&s| s != t) {
+                    if adoption[a][s] == NOT_ADOPTED {
+                        cross.insert(s, a as u32);
+                    }
+                }
+                next_to_pool += 1;
+            }
+            let eligible = signups.partition_point(|&su| su <= day);
+            let unadopted = eligible as u64 - placed[si];
+            let pool = cross.len(si);
+            let bundle = rng.random::<f64>() < rho;
+            let pick = if bundle && pool > 0 {
+                Some(cross.pick(si, &mut rng))
+            } else {
+                pick_unadopted(&mut rng, &by_signup[..eligible], &adoption, si)
+            };
+            if let Some(a) = pick {
+                if pool > 0 {
+                    cross_expected += rho + (1.0 - rho) * pool as f64 / unadopted as f64;
+                }
+                adoption[a][si] = day;
+                placed[si] += 1;
+                cross.remove(si, a as u32);
+                filled.push((day, si, a));
+            }
+        }
+        let cross_share = if filled.is_empty() {
+            0.0
+        } else {
+            cross_expected / filled.len() as f64
+        };
         Plan {
             profiles,
             adoption,
             adopters_wanted: wanted,
             adopters_placed: placed,
+            cross_adoption_share: cross_share,
         }
     }
+}
+
+/// Adopters to place in month `m`: `per_month`, prorated (and rounded) for a month only partly
+/// inside the range.
+pub fn monthly_quota(per_month: u32, m: &MonthSpan) -> u64 {
+    (per_month as f64 * m.fraction()).round() as u64
 }
 
 /// A uniformly chosen account among `pool` that has not adopted service `si`: rejection sampling,
