@@ -1,11 +1,12 @@
 //! Rebuilds when migrations or SQL files change (refinery embeds `migrations/` at compile time),
 //! and generates the list of validation checks from `sql/checks/*.sql`, so that adding a check is
-//! adding a file (likewise reports and the calibration report's observing queries).
+//! adding a file (likewise reports, charts and the calibration report's observing queries).
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=sql");
     sql_list("checks", "CHECKS", "Every validation check");
@@ -14,6 +15,11 @@ fn main() {
         "calibration",
         "OBSERVED",
         "Every observing query of the calibration report",
+    );
+    sql_list(
+        "charts",
+        "CHARTS",
+        "Every chart of `gen report --html` (columns x, series, y)",
     );
 }
 

@@ -106,6 +106,12 @@ fn report_prints_every_report() {
         "adopters",
         "service_days",
         "activity_by_weekday",
+        "new_clients_by_month",
+        "growth",
+        "retention_by_cohort",
+        "activity_by_month",
+        "costs_by_month",
+        "top_accounts",
     ] {
         assert!(out.contains(&format!("## {name}")), "{name} missing:\n{out}");
     }
@@ -136,4 +142,48 @@ fn missing_database_is_a_clear_error() {
         assert!(err.contains("does not exist"), "{cmd}: {err}");
         assert!(!db.exists(), "{cmd} created the file");
     }
+}
+
+#[test]
+fn report_html_is_self_contained_with_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "h", &[]);
+    let page = dir.path().join("report.html");
+    let (code, out, err) = run(&["report", "--db", path_str(&db), "--html", path_str(&page)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("wrote"), "{err}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    // Five charts, each an inline SVG with data drawn.
+    assert_eq!(html.matches("<svg ").count(), 5, "charts");
+    for title in [
+        "Daily new clients per service",
+        "Active accounts per day",
+        "Retention of converted subscribers",
+        "Cost per day",
+        "num_services distribution",
+    ] {
+        assert!(html.contains(title), "{title} missing");
+    }
+    assert!(html.matches("<polyline").count() >= 3 + 1 + 3 + 2);
+    // Nothing is fetched: no scripts, links or external sources (the SVG namespace is not a fetch).
+    for banned in ["<script", "<link", "src=", "href=", "@import", "url("] {
+        assert!(!html.contains(banned), "{banned} in the page");
+    }
+    // Every report is in it, the calibration first.
+    assert!(html.find("<h2>calibration</h2>").unwrap() < html.find("<h2>shape</h2>").unwrap());
+    assert_eq!(html.matches("<h2>").count(), 12);
+    assert!(!dir.path().join("report.html.tmp").exists());
+}
+
+#[test]
+fn report_rejects_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "u", &[]);
+    let (code, _, err) = run(&["report", "--db", path_str(&db), "--report", "calibrate"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--report calibrate: no such report; allowed: calibration, shape, num_services"),
+        "{err}"
+    );
 }

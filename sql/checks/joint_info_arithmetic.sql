@@ -10,4 +10,8 @@ WHERE has_tasks <> (n_tasks > 0)::INTEGER
    OR abs(total_cost - (cost_dialog + total_cost_tasks + total_cost_classifications + cost_amocrm_call)) > 1e-9
    OR (has_tasks = 1) <> (total_cost_tasks > 0)
    OR NOT (has_tasks IN (0, 1) AND has_classifications IN (0, 1) AND has_amocrm_call IN (0, 1) AND has_both IN (0, 1))
-   OR account_id IS NULL OR chat_id IS NULL OR chat_type IS NULL OR date IS NULL OR total_cost IS NULL
+   OR account_id IS NULL OR chat_id IS NULL OR chat_type IS NULL OR date IS NULL
+   OR has_tasks IS NULL OR has_classifications IS NULL OR has_amocrm_call IS NULL
+   OR num_services IS NULL OR has_both IS NULL OR cost_dialog IS NULL
+   OR total_cost_tasks IS NULL OR total_cost_classifications IS NULL OR cost_amocrm_call IS NULL
+   OR total_cost IS NULL OR n_tasks IS NULL OR n_classifications IS NULL OR n_amocrm_calls IS NULL

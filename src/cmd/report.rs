@@ -2,14 +2,19 @@
 //! the data) and the sanity reports of `sql/reports/*.sql`, run on a loaded database and printed
 //! as tables, CSV or one JSON document.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
 use super::DbArgs;
+use duckdb::Connection;
+
 use crate::db::{self, calibration, output};
+use crate::html;
 
 include!(concat!(env!("OUT_DIR"), "/reports.rs"));
+include!(concat!(env!("OUT_DIR"), "/charts.rs"));
 
 #[derive(clap::Args, Debug)]
 /// Print the calibration report and the sanity reports.
@@ -25,6 +30,9 @@ pub struct Args {
     /// Exit 1 when a calibration row is outside its tolerance or has no data.
     #[arg(long)]
     strict: bool,
+    /// Also write one self-contained HTML file with every report and charts drawn as inline SVG.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
 }
 
 /// A report: its name, one-line title and SQL.
@@ -48,7 +56,7 @@ fn all_reports() -> Vec<Report> {
         };
         out.push(Report {
             name: name.into(),
-            title: sql.lines().next().unwrap_or("").trim_start_matches("--").trim().into(),
+            title: title(sql),
             sql: sql.to_string(),
         });
     }
@@ -63,9 +71,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("--report {name}: no such report; allowed: {}", names.join(", "));
         }
     }
+    if let Some(path) = &args.html {
+        super::existing_dir(path, "write")?;
+    }
     let conn = db::open_ro(&args.db.db)?;
     db::require_dataset(&conn, &args.db.db)?;
     let mut json_parts = Vec::new();
+    let mut html_sections = Vec::new();
     let mut off_target = 0;
     for r in reports
         .iter()
@@ -80,6 +92,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .filter(|row| row[status].as_deref() != Some("ok"))
                 .count();
         }
+        html_sections.push(format!(
+            "<h2>{}</h2>\n<p>{}</p>\n{}",
+            html::escape(&r.name),
+            html::escape(&r.title),
+            html::table(&grid.columns, &grid.rows, Some("status"))
+        ));
         match args.format {
             output::Format::Table => println!("## {}: {}\n{}\n", r.name, r.title, output::render(&grid, args.format)),
             output::Format::Csv => println!("# {}\n{}", r.name, output::render(&grid, args.format)),
@@ -93,6 +111,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.format == output::Format::Json {
         println!("{{\n{}\n}}", json_parts.join(",\n"));
     }
+    if let Some(path) = &args.html {
+        write_html(&conn, path, html_sections)?;
+        eprintln!("gen: wrote {}", path.display());
+    }
     if off_target > 0 {
         eprintln!("gen: {off_target} calibration row(s) outside tolerance or without data");
         if args.strict {
@@ -100,4 +122,51 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the HTML page: provenance, the charts, then every report printed above; through a
+/// temporary file renamed into place.
+fn write_html(conn: &Connection, path: &Path, reports: Vec<String>) -> Result<()> {
+    let about = output::query(
+        conn,
+        "SELECT seed, generator_version, start_date, end_date, n_accounts, distribute_mode, \
+         rows_chat_days AS joint_rows, config_sha256 FROM dataset",
+    )
+    .context("reading the dataset row")?;
+    let mut sections = vec![html::table(&about.columns, &about.rows, None)];
+    for (name, sql) in CHARTS {
+        let grid = output::query(conn, sql).with_context(|| format!("running chart {name} (sql/charts/{name}.sql)"))?;
+        let title = title(sql);
+        let points: Vec<html::Point> = grid
+            .rows
+            .iter()
+            .filter_map(|r| {
+                Some(html::Point {
+                    x: r.first()?.clone()?,
+                    series: r.get(1)?.clone().unwrap_or_default(),
+                    y: r.get(2)?.as_deref()?.parse().ok()?,
+                })
+            })
+            .collect();
+        sections.push(if name.ends_with("num_services") {
+            html::bar_chart(&title, &points)
+        } else {
+            html::line_chart(&title, &points)
+        });
+    }
+    sections.extend(reports);
+    let page = html::page("usage-gen dataset report", &sections);
+    let tmp = path.with_extension("html.tmp");
+    std::fs::write(&tmp, page).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// A SQL file's title: its leading `--` comment lines, joined.
+fn title(sql: &str) -> String {
+    sql.lines()
+        .map_while(|l| l.trim_start().strip_prefix("--"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
