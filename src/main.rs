@@ -26,6 +26,7 @@ enum Command {
     Export(cmd::export::Args),
     Sql(cmd::sql::Args),
     Config(cmd::config::Args),
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,11 +45,14 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a),
         Command::Sql(a) => cmd::sql::run(a),
         Command::Config(a) => cmd::config::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // duckdb-rs appends its C API status to DuckDB's own message; it says nothing more.
+            let msg = format!("{e:#}").replace(": Error code 1: Unknown error code", "");
+            eprintln!("error: {msg}");
             ExitCode::from(2)
         }
     }

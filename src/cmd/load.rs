@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::{ConfigArgs, DbArgs};
 use crate::db::ingest::{self, LoadError, LoadOptions, LoadStats};
@@ -33,6 +33,13 @@ pub struct Args {
     /// uses the newest format, which only the newest DuckDB reads.
     #[arg(long, value_name = "VERSION", default_value = db::DEFAULT_STORAGE_VERSION)]
     storage_version: String,
+    /// DuckDB's memory limit during the load (buffers, hash tables of the checks); beyond it
+    /// DuckDB spills to a temporary file beside the database.
+    #[arg(long, value_name = "SIZE", default_value = "300MB")]
+    memory_limit: String,
+    /// Also write the load's figures as one JSON object to this file (used by `gen bench`).
+    #[arg(long, value_name = "PATH", hide = true)]
+    stats_json: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -46,6 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let started = Instant::now();
     let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
+    db::set_memory_limit(&conn, &args.memory_limit)?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
@@ -101,6 +109,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match result {
         Ok(stats) => {
             print_summary(&args.db.db, &applied, &stats, total, threads);
+            if let Some(path) = &args.stats_json {
+                std::fs::write(path, stats_json(&stats, total, threads))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(LoadError::ChecksFailed(stats)) => {
@@ -157,6 +169,10 @@ fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threa
         s.plan_seconds, s.ingest_seconds, s.checks_seconds, s.commit_seconds
     );
     println!(
+        "generate & append overlap: {:.2} s generating on {threads} worker(s) (summed), {:.2} s in the appender",
+        s.generate_cpu_seconds, s.append_seconds
+    );
+    println!(
         "rows/s: {} joint rows/s, {} rows/s over all tables (end to end)",
         per_sec(s.joint_rows(), total),
         per_sec(all_rows, total)
@@ -179,4 +195,26 @@ fn print_failures(checks: &[CheckOutcome]) {
 /// For `gen check`: the same failure printout.
 pub fn report_failures(checks: &[CheckOutcome]) {
     print_failures(checks)
+}
+
+/// The load's figures for programs: rows per table, joint rows and every timing.
+fn stats_json(s: &LoadStats, total: f64, threads: usize) -> String {
+    let rows: Vec<String> = TABLES
+        .iter()
+        .zip(s.rows)
+        .map(|(t, r)| format!("\"{t}\": {r}"))
+        .collect();
+    format!(
+        "{{\"threads\": {threads}, \"rows\": {{{}}}, \"joint_rows\": {}, \"total_seconds\": {total:.6}, \
+         \"plan_seconds\": {:.6}, \"ingest_seconds\": {:.6}, \"generate_cpu_seconds\": {:.6}, \
+         \"append_seconds\": {:.6}, \"checks_seconds\": {:.6}, \"commit_seconds\": {:.6}}}\n",
+        rows.join(", "),
+        s.joint_rows(),
+        s.plan_seconds,
+        s.ingest_seconds,
+        s.generate_cpu_seconds,
+        s.append_seconds,
+        s.checks_seconds,
+        s.commit_seconds
+    )
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand (`gen <name>`), plus the flags several of them share.
 
+pub mod bench;
 pub mod check;
 pub mod config;
 pub mod export;

@@ -44,6 +44,10 @@ pub struct LoadStats {
     pub plan_seconds: f64,
     /// Generating and appending all blocks (overlapped).
     pub ingest_seconds: f64,
+    /// Worker time spent generating blocks and converting them to Arrow, summed over workers.
+    pub generate_cpu_seconds: f64,
+    /// Time the appending thread spent inside DuckDB's appender (append and flush).
+    pub append_seconds: f64,
     pub checks_seconds: f64,
     pub commit_seconds: f64,
     pub checks: Vec<CheckOutcome>,
@@ -116,6 +120,8 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
 
     let t = Instant::now();
     let Ingested {
+        generate_cpu_seconds,
+        append_seconds,
         rows,
         hashes,
         expected_chat_days,
@@ -134,6 +140,8 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
         hashes,
         plan_seconds,
         ingest_seconds,
+        generate_cpu_seconds,
+        append_seconds,
         checks_seconds,
         commit_seconds: 0.0,
         checks: outcomes,
@@ -150,6 +158,8 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
 /// A generated block, ready to append.
 struct Ready {
     index: usize,
+    /// Seconds spent generating and converting this block.
+    seconds: f64,
     expected_chat_days: Vec<f64>,
     exposure: Vec<f64>,
     accounts: u64,
@@ -217,6 +227,7 @@ fn ingest(
             let (generator, dispatch) = (&generator, &dispatch);
             scope.spawn(move || {
                 while let Some(index) = dispatch.take() {
+                    let started = Instant::now();
                     let mut block = generator.block(index);
                     let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
                     let exposure = std::mem::take(&mut block.exposure);
@@ -227,6 +238,7 @@ fn ingest(
                         let batches = block_batches(block, &cfg.chat_types)?;
                         Ok(Ready {
                             index,
+                            seconds: started.elapsed().as_secs_f64(),
                             expected_chat_days,
                             exposure,
                             accounts,
@@ -251,6 +263,8 @@ fn ingest(
 
 /// What appending all blocks gave: row counts, per-table hashes and the per-day activity sums.
 struct Ingested {
+    generate_cpu_seconds: f64,
+    append_seconds: f64,
     rows: [u64; 5],
     hashes: [String; 5],
     expected_chat_days: Vec<f64>,
@@ -276,6 +290,7 @@ fn append_in_order(
     let mut hashes = TableHashes::default();
     let mut rows = [0u64; 5];
     let mut accounts_done = 0u64;
+    let (mut generate_cpu_seconds, mut append_seconds) = (0.0, 0.0);
     // Summed in block order, so the floating-point totals do not depend on thread timing.
     let mut expected_chat_days = vec![0.0; days];
     let mut exposure = vec![0.0; days];
@@ -293,12 +308,15 @@ fn append_in_order(
         };
         pending.insert(ready.index, ready);
         while let Some(ready) = pending.remove(&next) {
+            generate_cpu_seconds += ready.seconds;
+            let started = Instant::now();
             for ((app, batch), table) in appenders.iter_mut().zip(ready.batches).zip(TABLES) {
                 if batch.num_rows() > 0 {
                     app.append_record_batch(batch)
                         .with_context(|| format!("appending to {table}"))?;
                 }
             }
+            append_seconds += started.elapsed().as_secs_f64();
             hashes.add(&ready.digests);
             for (t, x) in expected_chat_days.iter_mut().zip(&ready.expected_chat_days) {
                 *t += x;
@@ -315,11 +333,15 @@ fn append_in_order(
             (opts.progress)(accounts_done);
         }
     }
+    let started = Instant::now();
     for (app, table) in appenders.iter_mut().zip(TABLES) {
         app.flush()
             .with_context(|| format!("flushing the appender of {table}"))?;
     }
+    append_seconds += started.elapsed().as_secs_f64();
     Ok(Ingested {
+        generate_cpu_seconds,
+        append_seconds,
         rows,
         hashes: hashes.finish(),
         expected_chat_days,

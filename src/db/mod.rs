@@ -24,6 +24,12 @@ pub fn open_rw(path: &Path, storage_version: Option<&str>) -> Result<Connection>
     open(path, AccessMode::ReadWrite, storage_version)
 }
 
+/// Caps DuckDB's buffer memory for this connection's database (it spills to `<file>.tmp` beyond).
+pub fn set_memory_limit(conn: &Connection, limit: &str) -> Result<()> {
+    conn.execute_batch(&format!("SET memory_limit = '{}'", limit.replace('\'', "''")))
+        .with_context(|| format!("--memory-limit {limit}: allowed: a size such as 384MB or 2GB"))
+}
+
 /// Opens an existing database file read-only; a missing file is an error, not a new database.
 pub fn open_ro(path: &Path) -> Result<Connection> {
     if !path.exists() {

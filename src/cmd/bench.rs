@@ -1,0 +1,312 @@
+//! `gen bench`: the real `gen load` beside DuckDB's own ingest. For each size it runs this binary's
+//! `load` on the built-in default config scaled to that many joint rows, then has DuckDB create
+//! the same number of rows of the same five table shapes with `CREATE TABLE … AS SELECT … FROM
+//! range()` (`sql/bench/ctas.sql`), and prints rows/s of both, their ratio, the generate/append
+//! split, the checks and the peak memory of the load. Optionally it loads again at one thread and
+//! checks that the exports are byte-identical.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::config::{self as cfg, Source};
+use crate::db;
+use crate::model::account::Generator;
+use crate::model::calendar::Calendar;
+use crate::model::plan::Plan;
+
+const CTAS: &str = include_str!("../../sql/bench/ctas.sql");
+
+#[derive(clap::Args, Debug)]
+/// Benchmark `gen load` against DuckDB's CREATE TABLE AS SELECT at several sizes.
+pub struct Args {
+    /// Joint-row sizes, comma-separated, with optional K/M suffix.
+    #[arg(long, value_delimiter = ',', default_value = "1M,10M,30M,100M", value_parser = parse_size)]
+    rows: Vec<u64>,
+    /// Directory for the benchmark's database files [default: a new directory under the system temp dir].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Threads for `gen load` [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Also load at --threads 1 and compare the joint view's CSV export byte for byte, for sizes
+    /// up to this many joint rows (0 = never).
+    #[arg(long, value_name = "ROWS", default_value = "10M", value_parser = parse_size)]
+    compare_threads_up_to: u64,
+    /// Keep the database files.
+    #[arg(long)]
+    keep: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1_000.0),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000.0),
+        _ => (t, 1.0),
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| (v * mult).round() as u64)
+        .ok_or_else(|| format!("`{s}` is not a size; allowed: a number with optional K or M, e.g. 10M"))
+}
+
+/// What a child `gen load --stats-json` reported.
+#[derive(serde::Deserialize)]
+struct LoadFigures {
+    threads: u64,
+    rows: std::collections::BTreeMap<String, u64>,
+    joint_rows: u64,
+    generate_cpu_seconds: f64,
+    append_seconds: f64,
+    checks_seconds: f64,
+}
+
+struct Row {
+    accounts: u64,
+    load: LoadFigures,
+    load_wall: f64,
+    peak_rss_mb: f64,
+    ctas_seconds: f64,
+    identical: Option<bool>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.clone()
+        }
+        None => {
+            let d = std::env::temp_dir().join(format!("gen-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+            d
+        }
+    };
+    let per_account = rows_per_account()?;
+    println!(
+        "gen bench: built-in default config scaled by accounts.n_accounts ({per_account:.1} joint rows per account); files in {}",
+        dir.display()
+    );
+    println!("machine: {}", machine());
+    let mut table = Vec::new();
+    for &target in &args.rows {
+        let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
+        eprintln!("gen bench: {target} joint rows ({accounts} accounts): gen load …");
+        let db_path = dir.join(format!("load-{target}.duckdb"));
+        let (load, load_wall, peak_rss_mb) = run_load(&db_path, accounts, args.threads)?;
+        eprintln!("gen bench: {target} joint rows: CREATE TABLE AS SELECT …");
+        let ctas_path = dir.join(format!("ctas-{target}.duckdb"));
+        let ctas_seconds = ctas(&ctas_path, &load.rows)?;
+        let identical = if target <= args.compare_threads_up_to {
+            eprintln!("gen bench: {target} joint rows: again at --threads 1, comparing exports …");
+            let one = dir.join(format!("load-{target}-t1.duckdb"));
+            run_load(&one, accounts, Some(1))?;
+            let same = export_digest(&db_path, &dir.join("a.csv"))? == export_digest(&one, &dir.join("b.csv"))?;
+            remove(&one, args.keep);
+            Some(same)
+        } else {
+            None
+        };
+        remove(&db_path, args.keep);
+        remove(&ctas_path, args.keep);
+        let row = Row {
+            accounts,
+            load,
+            load_wall,
+            peak_rss_mb,
+            ctas_seconds,
+            identical,
+        };
+        print_row(&row, table.is_empty());
+        table.push(row);
+    }
+    if !args.keep && args.dir.is_none() {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    if table.iter().any(|r| r.identical == Some(false)) {
+        bail!("exports at --threads 1 and at the default differ");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Joint rows per account of the built-in default, from generating its first 2048 accounts.
+fn rows_per_account() -> Result<f64> {
+    let config = cfg::load(&Source::builtin(), None, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cal = Calendar::new(&config);
+    let plan = Plan::new(&config, &cal);
+    let generator = Generator::new(&config, &cal, &plan);
+    let blocks = generator.n_blocks().min(8);
+    let (mut rows, mut accounts) = (0u64, 0u64);
+    for i in 0..blocks {
+        let counts = generator.block(i).row_counts();
+        rows += counts[3];
+        accounts += counts[0];
+    }
+    Ok(rows as f64 / accounts.max(1) as f64)
+}
+
+/// Runs `gen load` as a child process; returns its figures, wall seconds and peak RSS in MB
+/// (the child's high-water mark, polled from /proc while it runs).
+fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<(LoadFigures, f64, f64)> {
+    let stats = db_path.with_extension("stats.json");
+    let exe = std::env::current_exe().context("locating the gen binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("load")
+        .arg("--db")
+        .arg(db_path)
+        .arg("--set")
+        .arg(format!("accounts.n_accounts={accounts}"))
+        .arg("--stats-json")
+        .arg(&stats)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(t) = threads {
+        cmd.arg("--threads").arg(t.to_string());
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("starting gen load")?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait().context("waiting for gen load")? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        bail!("gen load failed ({status}): {err}");
+    }
+    let text = std::fs::read_to_string(&stats).with_context(|| format!("reading {}", stats.display()))?;
+    let _ = std::fs::remove_file(&stats);
+    let figures: LoadFigures =
+        serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", stats.display()))?;
+    Ok((figures, wall, peak_kb as f64 / 1024.0))
+}
+
+/// DuckDB creating the same rows itself: one transaction of five CTAS from `range()`, committed.
+fn ctas(path: &Path, rows: &std::collections::BTreeMap<String, u64>) -> Result<f64> {
+    remove(path, false);
+    let conn = db::open_rw(path, Some(db::DEFAULT_STORAGE_VERSION))?;
+    let mut sql = CTAS.to_string();
+    for (table, n) in rows {
+        sql = sql.replace(&format!("{{{table}}}"), &n.to_string());
+    }
+    let started = Instant::now();
+    conn.execute_batch(&format!("BEGIN TRANSACTION;\n{sql}\nCOMMIT;"))
+        .context("running sql/bench/ctas.sql")?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// SHA-256 of the joint view exported to CSV by this binary (the file is removed afterwards).
+fn export_digest(db_path: &Path, csv: &Path) -> Result<String> {
+    let exe = std::env::current_exe().context("locating the gen binary")?;
+    let out = Command::new(exe)
+        .arg("export")
+        .arg("--db")
+        .arg(db_path)
+        .arg("--out")
+        .arg(csv)
+        .arg("--force")
+        .output()
+        .context("running gen export")?;
+    if !out.status.success() {
+        bail!("gen export failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut file = std::fs::File::open(csv).with_context(|| format!("opening {}", csv.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", csv.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let _ = std::fs::remove_file(csv);
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn remove(db_path: &Path, keep: bool) {
+    if !keep {
+        let _ = std::fs::remove_file(db_path);
+        let _ = std::fs::remove_file(db_path.with_extension("duckdb.wal"));
+    }
+}
+
+fn print_row(r: &Row, header: bool) {
+    if header {
+        println!(
+            "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | generate cpu-s | append s | checks s | peak RSS MB | threads | 1-thread export |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    }
+    let all: u64 = r.load.rows.values().sum();
+    let gen_rate = all as f64 / r.load_wall;
+    let ctas_rate = all as f64 / r.ctas_seconds;
+    let same = match r.identical {
+        Some(true) => "identical",
+        Some(false) => "DIFFERENT",
+        None => "not compared",
+    };
+    println!(
+        "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
+        r.load.joint_rows,
+        r.accounts,
+        all,
+        r.load_wall,
+        gen_rate / 1e6,
+        r.ctas_seconds,
+        ctas_rate / 1e6,
+        gen_rate / ctas_rate,
+        r.load.generate_cpu_seconds,
+        r.load.append_seconds,
+        r.load.checks_seconds,
+        r.peak_rss_mb,
+        r.load.threads,
+        same
+    );
+}
+
+/// CPU model and core count, from /proc/cpuinfo where available.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(String::new(), |kb| format!(", {:.0} GiB RAM", kb / 1024.0 / 1024.0));
+    format!("{model}, {cpus} cores available{mem}")
+}
