@@ -99,9 +99,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         format!("moving {} into place as {}", tmp.display(), out.display())
     })?;
     println!(
-        "wrote {rows} rows of {table} to {} ({:?}, {:.2} s)",
+        "wrote {rows} rows of {table} to {} ({}, {:.2} s)",
         out.display(),
-        format,
+        match format {
+            ExportFormat::Csv => "CSV",
+            ExportFormat::Parquet => "Parquet",
+        },
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
