@@ -103,3 +103,58 @@ fn second_writer_is_refused() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is in use by another process"), "{err}");
 }
+
+#[test]
+fn kill_9_at_many_moments_leaves_one_complete_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    // What the new load gives when it completes, for comparison.
+    let reference = dir.path().join("reference.duckdb");
+    ok(&[
+        &["load", "--db", path_str(&reference), "--config", SAMPLE][..],
+        &BIG[..],
+        &["--seed", "7"],
+    ]
+    .concat());
+    let after = fingerprint(&reference);
+    let db = load_sample(dir.path(), "moments", &[]);
+    let before = fingerprint(&db);
+    // From opening and migrating through appending, the checks and the commit.
+    for delay_ms in [30, 150, 400, 900, 1600, 2500, 4000] {
+        let mut child = spawn_load(&db, &[&BIG[..], &["--seed", "7"]].concat());
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL; the load may have finished already
+        child.wait().unwrap();
+        let now = fingerprint(&db);
+        assert!(now == before || now == after, "after a kill at {delay_ms} ms: {now}");
+        ok(&["check", "--db", path_str(&db)]);
+        if now == after {
+            break; // the load won the race: the new dataset is complete, nothing more to kill
+        }
+    }
+}
+
+#[test]
+fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "failcheck", &[]);
+    let before = fingerprint(&db);
+    // Unit costs far below the stored resolution (6 decimals): some usage days cost 0, which the
+    // joint view's check rejects (a used service must cost something).
+    let (code, _, err) = run(&[
+        "load",
+        "--db",
+        path_str(&db),
+        "--config",
+        SAMPLE,
+        "--replace",
+        "--set",
+        "services.cost_when_used.tasks.median=0.000002",
+        "--set",
+        "services.cost_when_used.tasks.sigma=3",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("FAILED check joint_info_arithmetic"), "{err}");
+    assert!(err.contains("nothing was committed"), "{err}");
+    assert_eq!(fingerprint(&db), before);
+    ok(&["check", "--db", path_str(&db)]);
+}
