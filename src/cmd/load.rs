@@ -65,11 +65,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         });
     }
     let applied = db::migrate::run(&mut conn)?;
+    // Refused before generating anything; the load itself refuses too (inside its transaction).
     if !args.replace && db::has_dataset(&conn)? {
-        bail!(
-            "{} already holds a dataset; pass --replace to replace it (the old one stays intact until the new one commits)",
-            args.db.db.display()
-        );
+        bail!("{} {}", args.db.db.display(), LoadError::DatasetExists);
     }
     eprintln!(
         "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
@@ -123,6 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             Ok(ExitCode::from(1))
         }
+        Err(LoadError::DatasetExists) => bail!("{} {}", args.db.db.display(), LoadError::DatasetExists),
         Err(_) if cancel.load(Ordering::SeqCst) => {
             bail!(
                 "interrupted: the load was cancelled and rolled back; {} is as it was",

@@ -67,6 +67,10 @@ pub enum LoadError {
     ChecksFailed(Box<LoadStats>),
     #[error("interrupted; nothing was committed and the database is as it was")]
     Interrupted,
+    #[error(
+        "already holds a dataset; pass --replace to replace it (the old one stays intact until the new one commits)"
+    )]
+    DatasetExists,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -105,7 +109,7 @@ pub fn load(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadS
 fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
     if super::has_dataset(conn)? {
         if !opts.replace {
-            return Err(anyhow!("the database already holds a dataset; pass --replace to replace it (the old one stays intact until the new one commits)").into());
+            return Err(LoadError::DatasetExists);
         }
         for t in TABLES.iter().chain(&DERIVED_TABLES) {
             conn.execute_batch(&format!("DELETE FROM {t}"))
