@@ -206,6 +206,36 @@ fn bad_arguments_exit_2() {
     assert!(err.contains("directory /no/such/dir does not exist"), "{err}");
 }
 
+/// Bad arguments are refused before the database file is created.
+#[test]
+fn bad_arguments_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.duckdb");
+    let db = path_str(&db);
+    for (args, says) in [
+        (vec!["--threads", "0"], "--threads"),
+        (
+            vec!["--memory-limit", "lots"],
+            "`lots` is not a memory size; allowed: a number and a unit",
+        ),
+        (vec!["--memory-limit", "300XB"], "is not a memory size"),
+        (
+            vec!["--set", "accounts.n_accounts=0"],
+            "accounts.n_accounts: 0 is out of range",
+        ),
+        (vec!["--set", "nope=1"], "unknown key"),
+        (vec!["--storage-version", "v9.9.9"], "storage"),
+    ] {
+        let mut full = vec!["load", "--db", db];
+        full.extend(&args);
+        let (code, _, err) = run(&full);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
+
 #[test]
 fn config_show_and_validate() {
     let shown = ok(&["config", "show", "--set", "accounts.n_accounts=12", "--seed", "9"]);

@@ -35,7 +35,7 @@ pub struct Args {
     storage_version: String,
     /// DuckDB's memory limit during the load (buffers, hash tables of the checks); beyond it
     /// DuckDB spills to a temporary file beside the database.
-    #[arg(long, value_name = "SIZE", default_value = "300MB")]
+    #[arg(long, value_name = "SIZE", default_value = "300MB", value_parser = parse_memory_limit)]
     memory_limit: String,
     /// Also write the load's figures as one JSON object to this file (used by `gen bench`).
     #[arg(long, value_name = "PATH", hide = true)]
@@ -216,4 +216,19 @@ fn stats_json(s: &LoadStats, total: f64, threads: usize) -> String {
         s.checks_seconds,
         s.commit_seconds
     )
+}
+
+/// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB or KiB … TiB), checked here so
+/// that a typo is an argument error before the database file is created.
+fn parse_memory_limit(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    match (num.parse::<f64>(), unit.trim().to_ascii_uppercase()) {
+        (Ok(v), u) if v > 0.0 && units.contains(&u.as_str()) => Ok(format!("{num}{u}")),
+        _ => Err(format!(
+            "`{s}` is not a memory size; allowed: a number and a unit such as 300MB, 2GB or 512MiB"
+        )),
+    }
 }
