@@ -1,5 +1,8 @@
 -- num_services distribution (joint rows, log scale)
-SELECT num_services AS x, 'rows' AS series, count(*) AS y
-FROM joint_info
-GROUP BY num_services
+WITH used AS (
+    SELECT count(DISTINCT service) AS k FROM service_days GROUP BY chat_id, date
+)
+SELECT k AS x, 'rows' AS series, count(*) AS y FROM used GROUP BY k
+UNION ALL
+SELECT 0, 'rows', (SELECT count(*) FROM chat_days) - (SELECT count(*) FROM used)
 ORDER BY x

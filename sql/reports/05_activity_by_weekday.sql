@@ -3,6 +3,6 @@ SELECT
     isodow(date) AS weekday,
     count(*)     AS rows,
     round(count(*) / (sum(count(*)) OVER () / 7), 3) AS relative_to_mean
-FROM joint_info
+FROM chat_days
 GROUP BY weekday
 ORDER BY weekday

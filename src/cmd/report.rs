@@ -27,7 +27,7 @@ pub struct Args {
     /// Only these reports (repeatable): calibration, or a report name such as num_services.
     #[arg(long = "report", value_name = "NAME")]
     only: Vec<String>,
-    /// Exit 1 when a calibration row is outside its tolerance or has no data.
+    /// Exit 1 when a calibration row is outside its tolerance.
     #[arg(long)]
     strict: bool,
     /// Also write one self-contained HTML file with every report and charts drawn as inline SVG.
@@ -78,7 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     db::require_dataset(&conn, &args.db.db)?;
     let mut json_parts = Vec::new();
     let mut html_sections = Vec::new();
-    let mut off_target = 0;
+    let (mut off_target, mut no_data) = (0, 0);
     for r in reports
         .iter()
         .filter(|r| args.only.is_empty() || args.only.contains(&r.name))
@@ -86,11 +86,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let grid = output::query(&conn, &r.sql).with_context(|| format!("running report {}", r.name))?;
         if r.name == "calibration" {
             let status = grid.columns.iter().position(|c| c == "status").unwrap_or(0);
-            off_target = grid
-                .rows
-                .iter()
-                .filter(|row| row[status].as_deref() != Some("ok"))
-                .count();
+            let count = |what: &str| {
+                grid.rows
+                    .iter()
+                    .filter(|row| row[status].as_deref() == Some(what))
+                    .count()
+            };
+            off_target = count("OUTSIDE");
+            no_data = count("no data");
         }
         html_sections.push(format!(
             "<h2>{}</h2>\n<p>{}</p>\n{}",
@@ -115,8 +118,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         write_html(&conn, path, html_sections)?;
         eprintln!("gen: wrote {}", path.display());
     }
+    if no_data > 0 {
+        eprintln!("gen: {no_data} calibration row(s) without data (nothing in the dataset to measure them on)");
+    }
     if off_target > 0 {
-        eprintln!("gen: {off_target} calibration row(s) outside tolerance or without data");
+        eprintln!("gen: {off_target} calibration row(s) outside tolerance");
         if args.strict {
             return Ok(ExitCode::from(1));
         }
