@@ -109,12 +109,6 @@ fn strict_fails_when_the_data_is_off_target() {
     assert!(err.contains("1 calibration row(s) outside tolerance"), "{err}");
 }
 
-/// Writes to the database behind gen's back (gen sql is read-only), through the library.
-fn tamper(db: &Path, sql: &str) {
-    let conn = usage_gen::db::open_rw(db, None).unwrap();
-    conn.execute_batch(sql).unwrap();
-}
-
 /// Turning one knob moves its own observed value the stated way, and every row — the turned one
 /// against its new target included — stays within tolerance.
 #[test]

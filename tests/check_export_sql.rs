@@ -187,3 +187,23 @@ fn report_rejects_unknown_names() {
         "{err}"
     );
 }
+
+#[test]
+fn a_database_from_an_older_schema_asks_for_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "old", &[]);
+    // As if written before the calibration migration existed.
+    tamper(
+        &db,
+        "DELETE FROM refinery_schema_history WHERE version = 3; DROP TABLE calibration_targets; DROP TABLE calendar",
+    );
+    let (code, _, err) = run(&["report", "--db", path_str(&db)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("has schema version 2, this gen reads version 3; reload it with `gen load --db"),
+        "{err}"
+    );
+    // A --replace load migrates it and loads again.
+    ok(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
+    ok(&["report", "--db", path_str(&db), "--report", "calibration", "--strict"]);
+}

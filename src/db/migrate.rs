@@ -69,3 +69,13 @@ pub fn run(conn: &mut Connection) -> Result<Vec<String>> {
         .context("running schema migrations")?;
     Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
 }
+
+/// The newest schema version this binary's migrations create.
+pub fn latest_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}

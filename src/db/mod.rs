@@ -92,5 +92,22 @@ pub fn require_dataset(conn: &Connection, path: &Path) -> Result<()> {
             path.display()
         );
     }
+    // A file written by an older gen lacks newer tables; reading it needs a reload (writes
+    // migrate it, but reads open it read-only).
+    let version: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(version), 0) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
+        .context("reading the schema version")?;
+    let latest = migrate::latest_version();
+    if version < latest {
+        bail!(
+            "database {} has schema version {version}, this gen reads version {latest}; reload it with `gen load --db {} --replace` (same config and seed give the same data)",
+            path.display(),
+            path.display()
+        );
+    }
     Ok(())
 }

@@ -54,3 +54,9 @@ pub fn scalar(db: &Path, sql: &str) -> String {
     let out = ok(&["sql", "--db", path_str(db), "--format", "csv", sql]);
     out.lines().nth(1).unwrap_or_default().to_string()
 }
+
+/// Writes to the database behind gen's back (gen sql is read-only), through the library.
+pub fn tamper(db: &Path, sql: &str) {
+    let conn = usage_gen::db::open_rw(db, None).expect("open for tampering");
+    conn.execute_batch(sql).expect("tampering SQL runs");
+}
