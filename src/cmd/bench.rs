@@ -310,3 +310,21 @@ fn machine() -> String {
         .map_or(String::new(), |kb| format!(", {:.0} GiB RAM", kb / 1024.0 / 1024.0));
     format!("{model}, {cpus} cores available{mem}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_k_and_m_suffixes() {
+        assert_eq!(parse_size("10M"), Ok(10_000_000));
+        assert_eq!(parse_size("2.5k"), Ok(2_500));
+        assert_eq!(parse_size("300"), Ok(300));
+        assert!(
+            parse_size("ten")
+                .unwrap_err()
+                .contains("allowed: a number with optional K or M")
+        );
+        assert!(parse_size("-1M").is_err());
+    }
+}

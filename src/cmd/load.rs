@@ -232,3 +232,18 @@ fn parse_memory_limit(s: &str) -> Result<String, String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_limits_need_a_unit() {
+        assert_eq!(parse_memory_limit("300MB").as_deref(), Ok("300MB"));
+        assert_eq!(parse_memory_limit(" 2 gib ").as_deref(), Ok("2GIB"));
+        assert_eq!(parse_memory_limit("1.5GB").as_deref(), Ok("1.5GB"));
+        for bad in ["300", "lots", "0MB", "MB", "3XB"] {
+            assert!(parse_memory_limit(bad).is_err(), "{bad}");
+        }
+    }
+}
