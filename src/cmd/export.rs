@@ -40,7 +40,7 @@ pub struct Args {
 }
 
 /// What can be exported, with the row order that makes the file reproducible.
-const EXPORTABLE: [(&str, &str); 8] = [
+const EXPORTABLE: [(&str, &str); 11] = [
     ("joint_info", "account_id, date, chat_id"),
     ("accounts", "account_id"),
     ("chats", "chat_id"),
@@ -49,6 +49,9 @@ const EXPORTABLE: [(&str, &str); 8] = [
     ("service_days", "account_id, date, service, chat_id"),
     ("dataset", "seed"),
     ("config_values", "key"),
+    ("calendar", "date"),
+    ("calibration_targets", "ord"),
+    ("check_results", "name"),
 ];
 
 pub fn run(args: Args) -> Result<ExitCode> {
