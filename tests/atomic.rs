@@ -54,13 +54,6 @@ fn wait_until_appending(child: &mut Child) -> std::thread::JoinHandle<String> {
     reader
 }
 
-fn fingerprint(db: &std::path::Path) -> String {
-    scalar(
-        db,
-        "SELECT seed || ' ' || rows_chat_days || ' ' || sha256_chat_days || ' ' || (SELECT count(*) FROM chat_days) || ' ' || (SELECT count(*) FROM accounts) FROM dataset",
-    )
-}
-
 #[test]
 fn ctrl_c_rolls_back_to_the_previous_dataset() {
     let dir = tempfile::tempdir().unwrap();

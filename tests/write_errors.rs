@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -26,18 +25,11 @@ fn gen_limited(limit_kb: u64, args: &[&str]) -> (i32, String) {
     )
 }
 
-fn dataset_fingerprint(db: &Path) -> String {
-    scalar(
-        db,
-        "SELECT rows_chat_days || ' ' || sha256_chat_days || ' ' || sha256_service_days FROM dataset",
-    )
-}
-
 #[test]
 fn load_that_cannot_write_fails_cleanly_and_keeps_the_old_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "full", &[]);
-    let before = dataset_fingerprint(&db);
+    let before = fingerprint(&db);
     let size_kb = std::fs::metadata(&db).unwrap().len() / 1024;
     // Room for a little more, not for a dataset forty times the size.
     let (code, err) = gen_limited(
@@ -62,7 +54,7 @@ fn load_that_cannot_write_fails_cleanly_and_keeps_the_old_dataset() {
     );
     assert!(!err.contains("panicked"), "{err}");
     // The old dataset reads back exactly, and passes its checks.
-    assert_eq!(dataset_fingerprint(&db), before);
+    assert_eq!(fingerprint(&db), before);
     ok(&["check", "--db", path_str(&db)]);
 }
 

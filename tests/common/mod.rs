@@ -60,3 +60,13 @@ pub fn tamper(db: &Path, sql: &str) {
     let conn = usage_gen::db::open_rw(db, None).expect("open for tampering");
     conn.execute_batch(sql).expect("tampering SQL runs");
 }
+
+/// What identifies the loaded dataset: seed, row counts and per-table hashes from `dataset`, and
+/// the rows actually in the tables (so a half-written load would show).
+pub fn fingerprint(db: &Path) -> String {
+    scalar(
+        db,
+        "SELECT seed || ' ' || rows_chat_days || ' ' || sha256_chat_days || ' ' || sha256_service_days \
+         || ' ' || (SELECT count(*) FROM chat_days) || ' ' || (SELECT count(*) FROM accounts) FROM dataset",
+    )
+}
