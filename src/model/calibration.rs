@@ -10,7 +10,7 @@
 
 use super::calendar::Calendar;
 use super::plan::{self, Plan};
-use crate::config::{Config, Cost, DistributeMode, Service};
+use crate::config::{Config, Cost, DistributeMode};
 
 /// How a row's tolerance is derived from its spread (see `sql/calibration_report.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,17 +302,15 @@ pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &[f64], exposu
         share_sd(p),
         Kind::Share,
     );
-    if Service::ALL.len() > 1 {
-        rows.add(
-            "services_model.correlation.strength",
-            None,
-            "bundling strength squared (excess same-day use)",
-            Some(r * r),
-            r * r,
-            0.0,
-            Kind::Estimate,
-        );
-    }
+    rows.add(
+        "services_model.correlation.strength",
+        None,
+        "bundling strength squared (excess same-day use)",
+        Some(r * r),
+        r * r,
+        0.0,
+        Kind::Estimate,
+    );
     rows.0
 }
 
@@ -439,8 +437,7 @@ pub fn first_half_probability(alpha: f64, len: i32, lo: i32, hi: i32) -> f64 {
     first / inside
 }
 
-/// The standard normal CDF, from `erfc` (W. J. Cody's rational approximations via the
-/// complementary error function; absolute error below 1e-14 is not needed here, 1e-7 is).
+/// The standard normal CDF, from [`erfc`] (about 1e-7 accurate, plenty for a tolerance).
 pub fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
