@@ -1,0 +1,47 @@
+//! `gen bench` end to end at a small size: it loads, runs the CTAS yardstick, compares the exports
+//! at one thread, prints one table row per size and cleans up after itself.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn bench_prints_both_rates_and_compares_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&[
+        "bench",
+        "--rows",
+        "20K,40K",
+        "--compare-threads-up-to",
+        "20K",
+        "--dir",
+        path_str(dir.path()),
+    ]);
+    assert!(
+        out.contains("| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s"),
+        "{out}"
+    );
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| joint"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows[0].ends_with("| identical |"), "{}", rows[0]);
+    assert!(rows[1].ends_with("| not compared |"), "{}", rows[1]);
+    // Joint rows of the asked order (tiny sizes run over: the default's adopters per month are
+    // absolute, so with a few hundred accounts most of them use services), a ratio, a peak RSS.
+    let cells: Vec<&str> = rows[1].trim_matches('|').split('|').map(str::trim).collect();
+    let joint: f64 = cells[0].parse().unwrap();
+    assert!((40_000.0..80_000.0).contains(&joint), "{joint}");
+    assert!(cells[7].parse::<f64>().unwrap() > 0.0, "ratio {}", cells[7]);
+    assert!(cells[11].parse::<f64>().unwrap() > 1.0, "peak RSS {}", cells[11]);
+    // Nothing left behind without --keep.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn bench_rejects_a_bad_size() {
+    let (code, _, err) = run(&["bench", "--rows", "lots"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`lots` is not a size"), "{err}");
+}
