@@ -95,12 +95,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             off_target = count("OUTSIDE");
             no_data = count("no data");
         }
-        html_sections.push(format!(
-            "<h2>{}</h2>\n<p>{}</p>\n{}",
-            html::escape(&r.name),
-            html::escape(&r.title),
-            html::table(&grid.columns, &grid.rows, Some("status"))
-        ));
+        if args.html.is_some() {
+            html_sections.push(format!(
+                "<h2>{}</h2>\n<p>{}</p>\n{}",
+                html::escape(&r.name),
+                html::escape(&r.title),
+                html::table(&grid.columns, &grid.rows, Some("status"))
+            ));
+        }
         match args.format {
             output::Format::Table => println!("## {}: {}\n{}\n", r.name, r.title, output::render(&grid, args.format)),
             output::Format::Csv => println!("# {}\n{}", r.name, output::render(&grid, args.format)),

@@ -10,7 +10,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use crate::config::Service;
 use crate::model::block::Block;
 
-fn batch(cols: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
+pub(super) fn batch(cols: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
     RecordBatch::try_from_iter(cols).context("building an Arrow record batch")
 }
 
@@ -19,15 +19,15 @@ fn i64s(v: Vec<i64>) -> ArrayRef {
     Arc::new(Int64Array::from(v))
 }
 
-fn i32s(v: Vec<i32>) -> ArrayRef {
+pub(super) fn i32s(v: Vec<i32>) -> ArrayRef {
     Arc::new(Int32Array::from(v))
 }
 
-fn dates(v: Vec<i32>) -> ArrayRef {
+pub(super) fn dates(v: Vec<i32>) -> ArrayRef {
     Arc::new(Date32Array::from(v))
 }
 
-fn f64s(v: Vec<f64>) -> ArrayRef {
+pub(super) fn f64s(v: Vec<f64>) -> ArrayRef {
     Arc::new(Float64Array::from(v))
 }
 

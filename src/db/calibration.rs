@@ -3,13 +3,10 @@
 //! report time the observing SQL of `sql/calibration/*.sql` is joined with them by
 //! `sql/calibration_report.sql`.
 
-use std::sync::Arc;
-
 use anyhow::{Context, Result};
 use duckdb::Connection;
-use duckdb::arrow::array::{ArrayRef, Date32Array, Float64Array, Int32Array};
-use duckdb::arrow::record_batch::RecordBatch;
 
+use super::arrow::{batch, dates, f64s, i32s};
 use crate::config::Config;
 use crate::model::calendar::Calendar;
 use crate::model::calibration::{self, Z};
@@ -29,15 +26,8 @@ pub fn record(
     exposure: &[f64],
 ) -> Result<()> {
     let days = cal.days as usize;
-    let f64s = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
-    let i32s = |v: Vec<i32>| -> ArrayRef { Arc::new(Int32Array::from(v)) };
-    let batch = RecordBatch::try_from_iter([
-        (
-            "date",
-            Arc::new(Date32Array::from_iter_values(
-                (0..days as i32).map(|d| cal.start_epoch + d),
-            )) as ArrayRef,
-        ),
+    let batch = batch(vec![
+        ("date", dates((0..days as i32).map(|d| cal.start_epoch + d).collect())),
         ("isodow", i32s(cal.dow.iter().map(|&w| w as i32 + 1).collect())),
         ("month", i32s(cal.month.iter().map(|&m| m as i32 + 1).collect())),
         (
