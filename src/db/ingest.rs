@@ -1,28 +1,27 @@
-//! The load pipeline: generate blocks of accounts on worker threads, convert them to Arrow, and
-//! append them in block order through DuckDB's Arrow appender — all inside one transaction that
-//! also records provenance and runs the validation checks, and commits only if they pass.
+//! The load pipeline: generate blocks of accounts on worker threads and load them in block order
+//! (`chat_days` through DuckDB's INSERT from the table function of `feed.rs`, the small tables
+//! through the Arrow appender) — all inside one transaction that also records provenance and runs
+//! the validation checks, and commits only if they pass.
 //!
-//! Workers take block indices in order and may run at most `window` blocks ahead of the appender,
-//! so memory is bounded by a few blocks whatever the dataset size, and since every block depends
-//! only on its own accounts' streams the appended rows are the same for any thread count.
+//! Workers take block indices in order and may run at most `window` blocks ahead of the feed, so
+//! memory is bounded by a few blocks whatever the dataset size, and since every block depends
+//! only on its own accounts' streams the loaded rows are the same for any thread count.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use duckdb::Connection;
-use duckdb::arrow::record_batch::RecordBatch;
 use sha2::{Digest, Sha256};
 
-use super::arrow::block_batches;
+use super::arrow::{SMALL_TABLES, block_batches};
 use super::calibration;
 use super::checks::{self, CheckOutcome};
+use super::feed::{self, Feed, Ready};
 use crate::config::Config;
 use crate::model::account::Generator;
-use crate::model::block::{TABLES, TableHashes};
+use crate::model::block::TABLES;
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
@@ -80,9 +79,15 @@ pub struct LoadOptions<'a> {
     pub replace: bool,
     /// Set from a signal handler; checked between blocks.
     pub cancel: &'a AtomicBool,
-    /// Called with the number of accounts appended so far.
+    /// Called with the number of accounts loaded so far.
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Bytes of small-table rows held back while one INSERT feeds chat_days; then they are
+    /// appended and the next INSERT starts ([`DEFAULT_STASH_BYTES`]).
+    pub stash_bytes: usize,
 }
+
+/// See [`LoadOptions::stash_bytes`]: a few INSERT statements per 10 M rows, a few MB held back.
+pub const DEFAULT_STASH_BYTES: usize = 16 << 20;
 
 /// Generates and loads `cfg` into `conn` (migrated already) as one transaction.
 pub fn load(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
@@ -159,54 +164,6 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
     Ok(stats)
 }
 
-/// A generated block, ready to append.
-struct Ready {
-    index: usize,
-    /// Seconds spent generating and converting this block.
-    seconds: f64,
-    expected_chat_days: Vec<f64>,
-    exposure: Vec<f64>,
-    accounts: u64,
-    batches: [RecordBatch; 5],
-    digests: [[u8; 32]; 5],
-    rows: [u64; 5],
-}
-
-/// Hands out block indices in order, at most `window` ahead of the appender.
-struct Dispatch {
-    state: Mutex<(usize, usize, bool)>, // (next to hand out, appended so far, stop)
-    cv: Condvar,
-    window: usize,
-    n: usize,
-}
-
-impl Dispatch {
-    fn take(&self) -> Option<usize> {
-        let mut g = self.state.lock().expect("dispatch lock");
-        loop {
-            let (next, appended, stop) = *g;
-            if stop || next >= self.n {
-                return None;
-            }
-            if next < appended + self.window {
-                g.0 += 1;
-                return Some(next);
-            }
-            g = self.cv.wait(g).expect("dispatch lock");
-        }
-    }
-
-    fn appended(&self, count: usize) {
-        self.state.lock().expect("dispatch lock").1 = count;
-        self.cv.notify_all();
-    }
-
-    fn stop(&self) {
-        self.state.lock().expect("dispatch lock").2 = true;
-        self.cv.notify_all();
-    }
-}
-
 fn ingest(
     conn: &Connection,
     cfg: &Config,
@@ -217,20 +174,17 @@ fn ingest(
     let generator = Generator::new(cfg, cal, plan);
     let n = generator.n_blocks();
     let threads = opts.threads.max(1);
-    let dispatch = Dispatch {
-        state: Mutex::new((0, 0, false)),
-        cv: Condvar::new(),
-        window: 2 * threads + 2,
-        n,
-    };
     let (tx, rx) = mpsc::channel::<Result<Ready>>();
+    let feed = Feed::new(rx, n, cal.days as usize, 2 * threads + 2, opts.stash_bytes);
+    let function = feed::register(conn, &feed)?;
+    let finished = AtomicBool::new(false);
 
-    std::thread::scope(|scope| {
+    let result = std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (generator, dispatch) = (&generator, &dispatch);
+            let (generator, feed) = (&generator, &feed);
             scope.spawn(move || {
-                while let Some(index) = dispatch.take() {
+                while let Some(index) = feed.dispatch.take() {
                     let started = Instant::now();
                     let mut block = generator.block(index);
                     let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
@@ -239,14 +193,15 @@ fn ingest(
                         let digests = block.digests();
                         let rows = block.row_counts();
                         let accounts = rows[0];
-                        let batches = block_batches(block, &cfg.chat_types)?;
+                        let (chat_days, small) = block_batches(block, &cfg.chat_types)?;
                         Ok(Ready {
                             index,
                             seconds: started.elapsed().as_secs_f64(),
                             expected_chat_days,
                             exposure,
                             accounts,
-                            batches,
+                            chat_days,
+                            small,
                             digests,
                             rows,
                         })
@@ -258,10 +213,32 @@ fn ingest(
             });
         }
         drop(tx);
-        let result = append_in_order(conn, cal.days as usize, n, &rx, &dispatch, opts);
-        dispatch.stop();
-        drop(rx);
+        // Progress and Ctrl-C reach the feed from here: DuckDB runs the feed on its own threads.
+        scope.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                if opts.cancel.load(Ordering::SeqCst) {
+                    feed.cancelled.store(true, Ordering::SeqCst);
+                }
+                (opts.progress)(feed.accounts.load(Ordering::SeqCst));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (opts.progress)(feed.accounts.load(Ordering::SeqCst));
+        });
+        let result = load_segments(conn, &feed, &function, opts);
+        finished.store(true, Ordering::SeqCst);
+        feed.dispatch.stop();
         result
+    });
+    // Drops whatever the workers produced beyond a failure, and the receiver.
+    let totals = feed.finish();
+    let append_seconds = result?;
+    Ok(Ingested {
+        generate_cpu_seconds: totals.generate_cpu_seconds,
+        append_seconds: (append_seconds - totals.wait_seconds).max(0.0),
+        rows: totals.rows,
+        hashes: totals.hashes.finish(),
+        expected_chat_days: totals.expected_chat_days,
+        exposure: totals.exposure,
     })
 }
 
@@ -275,82 +252,51 @@ struct Ingested {
     exposure: Vec<f64>,
 }
 
-fn append_in_order(
-    conn: &Connection,
-    days: usize,
-    n: usize,
-    rx: &mpsc::Receiver<Result<Ready>>,
-    dispatch: &Dispatch,
-    opts: &LoadOptions,
-) -> Result<Ingested, LoadError> {
-    let mut appenders = Vec::with_capacity(TABLES.len());
-    for t in TABLES {
-        appenders.push(
-            conn.appender(t)
-                .with_context(|| format!("opening an appender on {t}"))?,
-        );
-    }
-    let mut pending: BTreeMap<usize, Ready> = BTreeMap::new();
-    let mut hashes = TableHashes::default();
-    let mut rows = [0u64; 5];
-    let mut accounts_done = 0u64;
-    let (mut generate_cpu_seconds, mut append_seconds) = (0.0, 0.0);
-    // Summed in block order, so the floating-point totals do not depend on thread timing.
-    let mut expected_chat_days = vec![0.0; days];
-    let mut exposure = vec![0.0; days];
-    let mut next = 0;
-    while next < n {
-        if opts.cancel.load(Ordering::SeqCst) {
+/// Runs the feed's INSERT into chat_days, then appends the stashed small tables, until every
+/// block is in; returns the seconds spent in both (including the feed's waits for blocks).
+fn load_segments(conn: &Connection, feed: &Feed, function: &str, opts: &LoadOptions) -> Result<f64, LoadError> {
+    let insert = format!("INSERT INTO chat_days SELECT * FROM {function}()");
+    let interrupted = || opts.cancel.load(Ordering::SeqCst) || feed.cancelled.load(Ordering::SeqCst);
+    let mut seconds = 0.0;
+    loop {
+        if interrupted() {
             return Err(LoadError::Interrupted);
         }
-        let ready = match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(r) => r?,
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(anyhow!("block generation stopped before block {next} of {n}").into());
+        let started = Instant::now();
+        if let Err(e) = conn.execute_batch(&insert) {
+            if interrupted() {
+                return Err(LoadError::Interrupted);
             }
-        };
-        pending.insert(ready.index, ready);
-        while let Some(ready) = pending.remove(&next) {
-            generate_cpu_seconds += ready.seconds;
-            let started = Instant::now();
-            for ((app, batch), table) in appenders.iter_mut().zip(ready.batches).zip(TABLES) {
+            return Err(match feed.take_failure() {
+                Some(failure) => failure.into(),
+                None => anyhow::Error::new(e).context("appending to chat_days").into(),
+            });
+        }
+        let stash = feed.take_stash();
+        let mut appenders = Vec::with_capacity(SMALL_TABLES.len());
+        for t in SMALL_TABLES {
+            appenders.push(
+                conn.appender(t)
+                    .with_context(|| format!("opening an appender on {t}"))?,
+            );
+        }
+        for batches in stash {
+            for ((app, batch), table) in appenders.iter_mut().zip(batches).zip(SMALL_TABLES) {
                 if batch.num_rows() > 0 {
                     app.append_record_batch(batch)
                         .with_context(|| format!("appending to {table}"))?;
                 }
             }
-            append_seconds += started.elapsed().as_secs_f64();
-            hashes.add(&ready.digests);
-            for (t, x) in expected_chat_days.iter_mut().zip(&ready.expected_chat_days) {
-                *t += x;
-            }
-            for (t, x) in exposure.iter_mut().zip(&ready.exposure) {
-                *t += x;
-            }
-            for (total, r) in rows.iter_mut().zip(ready.rows) {
-                *total += r;
-            }
-            accounts_done += ready.accounts;
-            next += 1;
-            dispatch.appended(next);
-            (opts.progress)(accounts_done);
+        }
+        for (app, table) in appenders.iter_mut().zip(SMALL_TABLES) {
+            app.flush()
+                .with_context(|| format!("flushing the appender of {table}"))?;
+        }
+        seconds += started.elapsed().as_secs_f64();
+        if feed.done() {
+            return Ok(seconds);
         }
     }
-    let started = Instant::now();
-    for (app, table) in appenders.iter_mut().zip(TABLES) {
-        app.flush()
-            .with_context(|| format!("flushing the appender of {table}"))?;
-    }
-    append_seconds += started.elapsed().as_secs_f64();
-    Ok(Ingested {
-        generate_cpu_seconds,
-        append_seconds,
-        rows,
-        hashes: hashes.finish(),
-        expected_chat_days,
-        exposure,
-    })
 }
 
 fn record_provenance(conn: &Connection, cfg: &Config, rows: &[u64; 5], hashes: &[String; 5]) -> Result<()> {

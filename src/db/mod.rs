@@ -5,6 +5,7 @@
 pub mod arrow;
 pub mod calibration;
 pub mod checks;
+mod feed;
 pub mod ingest;
 pub mod migrate;
 pub mod output;

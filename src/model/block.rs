@@ -100,12 +100,19 @@ trait Feed {
     fn feed(&self, h: &mut Sha256);
 }
 
+// Values are gathered into a buffer and hashed a few KiB at a time (one update per value costs
+// more than the hashing itself); the bytes hashed are the same.
 macro_rules! feed_le {
     ($($t:ty),*) => {$(
         impl Feed for Vec<$t> {
             fn feed(&self, h: &mut Sha256) {
-                for v in self {
-                    h.update(v.to_le_bytes());
+                const N: usize = std::mem::size_of::<$t>();
+                let mut buf = [0u8; 4096];
+                for chunk in self.chunks(buf.len() / N) {
+                    for (out, v) in buf.chunks_exact_mut(N).zip(chunk) {
+                        out.copy_from_slice(&v.to_le_bytes());
+                    }
+                    h.update(&buf[..chunk.len() * N]);
                 }
             }
         }
