@@ -8,15 +8,18 @@ use common::*;
 #[test]
 fn bench_prints_both_rates_and_compares_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(&[
+    let (code, out, err) = run(&[
         "bench",
         "--rows",
         "20K,40K",
         "--compare-threads-up-to",
         "20K",
+        "--repeat",
+        "2",
         "--dir",
         path_str(dir.path()),
     ]);
+    assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains("| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s"),
         "{out}"
@@ -34,7 +37,12 @@ fn bench_prints_both_rates_and_compares_threads() {
     let joint: f64 = cells[0].parse().unwrap();
     assert!((40_000.0..80_000.0).contains(&joint), "{joint}");
     assert!(cells[7].parse::<f64>().unwrap() > 0.0, "ratio {}", cells[7]);
-    assert!(cells[11].parse::<f64>().unwrap() > 1.0, "peak RSS {}", cells[11]);
+    assert!(cells[8].parse::<f64>().unwrap() > 0.0, "gen load cpu-s {}", cells[8]);
+    assert!(cells[9].parse::<f64>().unwrap() >= 0.0, "CTAS cpu-s {}", cells[9]);
+    assert!(cells[13].parse::<f64>().unwrap() > 1.0, "peak RSS {}", cells[13]);
+    // Two runs per size, load and CTAS alternating; progress on stderr.
+    assert_eq!(err.matches(", run 2/2: gen load").count(), 2, "{err}");
+    assert_eq!(err.matches(", run 2/2: CREATE TABLE AS SELECT").count(), 2, "{err}");
     // Nothing left behind without --keep.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -2,8 +2,9 @@
 //! `load` on the built-in default config scaled to that many joint rows, then has DuckDB create
 //! the same number of rows of the same five table shapes with `CREATE TABLE … AS SELECT … FROM
 //! range()` (`sql/bench/ctas.sql`), and prints rows/s of both, their ratio, the generate/append
-//! split, the checks and the peak memory of the load. Optionally it loads again at one thread and
-//! checks that the exports are byte-identical.
+//! split, the checks, the CPU time of both and the peak memory of the load. Each size runs
+//! `--repeat` times, load and CTAS alternating, and the medians are reported (shared machines are
+//! noisy). Optionally it loads again at one thread and checks that the exports are byte-identical.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,10 @@ pub struct Args {
     /// up to this many joint rows (0 = never).
     #[arg(long, value_name = "ROWS", default_value = "10M", value_parser = parse_size)]
     compare_threads_up_to: u64,
-    /// Keep the database files.
+    /// Runs per size (load and CTAS alternating); the table shows the medians.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    repeat: u16,
+    /// Keep the database files (of the last repetition).
     #[arg(long)]
     keep: bool,
 }
@@ -67,12 +71,24 @@ struct LoadFigures {
     checks_seconds: f64,
 }
 
+/// One `gen load` run as the benchmark saw it from outside.
+struct LoadRun {
+    figures: LoadFigures,
+    wall: f64,
+    /// User + system CPU seconds of the child.
+    cpu: f64,
+    peak_rss_mb: f64,
+}
+
+/// The medians over the repetitions of one size.
 struct Row {
     accounts: u64,
-    load: LoadFigures,
-    load_wall: f64,
-    peak_rss_mb: f64,
+    /// The load run with the median wall time.
+    load: LoadRun,
     ctas_seconds: f64,
+    ctas_cpu: f64,
+    /// Highest peak RSS of all repetitions.
+    peak_rss_mb: f64,
     identical: Option<bool>,
 }
 
@@ -97,12 +113,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut table = Vec::new();
     for &target in &args.rows {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
-        eprintln!("gen bench: {target} joint rows ({accounts} accounts): gen load …");
         let db_path = dir.join(format!("load-{target}.duckdb"));
-        let (load, load_wall, peak_rss_mb) = run_load(&db_path, accounts, args.threads)?;
-        eprintln!("gen bench: {target} joint rows: CREATE TABLE AS SELECT …");
         let ctas_path = dir.join(format!("ctas-{target}.duckdb"));
-        let ctas_seconds = ctas(&ctas_path, &load.rows)?;
+        let mut loads = Vec::new();
+        let mut ctases = Vec::new();
+        for rep in 1..=args.repeat {
+            eprintln!(
+                "gen bench: {target} joint rows ({accounts} accounts), run {rep}/{}: gen load …",
+                args.repeat
+            );
+            let load = run_load(&db_path, accounts, args.threads)?;
+            eprintln!(
+                "gen bench: {target} joint rows, run {rep}/{}: CREATE TABLE AS SELECT …",
+                args.repeat
+            );
+            ctases.push(ctas(&ctas_path, &load.figures.rows)?);
+            if rep < args.repeat {
+                remove(&db_path, false);
+                remove(&ctas_path, false);
+            }
+            loads.push(load);
+        }
         let identical = if target <= args.compare_threads_up_to {
             eprintln!("gen bench: {target} joint rows: again at --threads 1, comparing exports …");
             let one = dir.join(format!("load-{target}-t1.duckdb"));
@@ -115,12 +146,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         };
         remove(&db_path, args.keep);
         remove(&ctas_path, args.keep);
+        let peak_rss_mb = loads.iter().map(|l| l.peak_rss_mb).fold(0.0, f64::max);
+        loads.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+        ctases.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (ctas_seconds, ctas_cpu) = ctases[ctases.len() / 2];
         let row = Row {
             accounts,
-            load,
-            load_wall,
-            peak_rss_mb,
+            load: loads.swap_remove(loads.len() / 2),
             ctas_seconds,
+            ctas_cpu,
+            peak_rss_mb,
             identical,
         };
         print_row(&row, table.is_empty());
@@ -151,9 +186,9 @@ fn rows_per_account() -> Result<f64> {
     Ok(rows as f64 / accounts.max(1) as f64)
 }
 
-/// Runs `gen load` as a child process; returns its figures, wall seconds and peak RSS in MB
-/// (the child's high-water mark, polled from /proc while it runs).
-fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<(LoadFigures, f64, f64)> {
+/// Runs `gen load` as a child process: its figures, wall seconds, CPU seconds and peak RSS (the
+/// child's high-water mark, polled from /proc while it runs).
+fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<LoadRun> {
     let stats = db_path.with_extension("stats.json");
     let exe = std::env::current_exe().context("locating the gen binary")?;
     let mut cmd = Command::new(exe);
@@ -169,6 +204,7 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<(Load
     if let Some(t) = threads {
         cmd.arg("--threads").arg(t.to_string());
     }
+    let cpu_before = cpu_seconds().children;
     let started = Instant::now();
     let mut child = cmd.spawn().context("starting gen load")?;
     let status_file = format!("/proc/{}/status", child.id());
@@ -188,6 +224,7 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<(Load
         std::thread::sleep(Duration::from_millis(20));
     };
     let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().children - cpu_before;
     if !status.success() {
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -199,21 +236,51 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<(Load
     let _ = std::fs::remove_file(&stats);
     let figures: LoadFigures =
         serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", stats.display()))?;
-    Ok((figures, wall, peak_kb as f64 / 1024.0))
+    Ok(LoadRun {
+        figures,
+        wall,
+        cpu,
+        peak_rss_mb: peak_kb as f64 / 1024.0,
+    })
+}
+
+struct CpuSeconds {
+    /// This process (user + system).
+    own: f64,
+    /// Children waited for (user + system).
+    children: f64,
+}
+
+/// CPU seconds from /proc/self/stat (utime, stime, cutime, cstime in USER_HZ = 100 ticks/s);
+/// zero where /proc is not available.
+fn cpu_seconds() -> CpuSeconds {
+    let fields: Vec<f64> = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|t| t.rsplit_once(')').map(|(_, rest)| rest.to_string()))
+        .map(|rest| rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect())
+        .unwrap_or_default();
+    // After the command name: state is field 3, utime 14 … cstime 17 (1-based).
+    let get = |field: usize| fields.get(field - 3).copied().unwrap_or(0.0) / 100.0;
+    CpuSeconds {
+        own: get(14) + get(15),
+        children: get(16) + get(17),
+    }
 }
 
 /// DuckDB creating the same rows itself: one transaction of five CTAS from `range()`, committed.
-fn ctas(path: &Path, rows: &std::collections::BTreeMap<String, u64>) -> Result<f64> {
+/// Returns wall and CPU seconds (this process is otherwise idle meanwhile).
+fn ctas(path: &Path, rows: &std::collections::BTreeMap<String, u64>) -> Result<(f64, f64)> {
     remove(path, false);
     let conn = db::open_rw(path, Some(db::DEFAULT_STORAGE_VERSION))?;
     let mut sql = CTAS.to_string();
     for (table, n) in rows {
         sql = sql.replace(&format!("{{{table}}}"), &n.to_string());
     }
+    let cpu_before = cpu_seconds().own;
     let started = Instant::now();
     conn.execute_batch(&format!("BEGIN TRANSACTION;\n{sql}\nCOMMIT;"))
         .context("running sql/bench/ctas.sql")?;
-    Ok(started.elapsed().as_secs_f64())
+    Ok((started.elapsed().as_secs_f64(), cpu_seconds().own - cpu_before))
 }
 
 /// SHA-256 of the joint view exported to CSV by this binary (the file is removed afterwards).
@@ -257,12 +324,13 @@ fn remove(db_path: &Path, keep: bool) {
 fn print_row(r: &Row, header: bool) {
     if header {
         println!(
-            "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | generate cpu-s | append s | checks s | peak RSS MB | threads | 1-thread export |"
+            "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | gen load cpu-s | CTAS cpu-s | generate cpu-s | load s | checks s | peak RSS MB | threads | 1-thread export |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     }
-    let all: u64 = r.load.rows.values().sum();
-    let gen_rate = all as f64 / r.load_wall;
+    let f = &r.load.figures;
+    let all: u64 = f.rows.values().sum();
+    let gen_rate = all as f64 / r.load.wall;
     let ctas_rate = all as f64 / r.ctas_seconds;
     let same = match r.identical {
         Some(true) => "identical",
@@ -270,20 +338,22 @@ fn print_row(r: &Row, header: bool) {
         None => "not compared",
     };
     println!(
-        "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
-        r.load.joint_rows,
+        "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
+        f.joint_rows,
         r.accounts,
         all,
-        r.load_wall,
+        r.load.wall,
         gen_rate / 1e6,
         r.ctas_seconds,
         ctas_rate / 1e6,
         gen_rate / ctas_rate,
-        r.load.generate_cpu_seconds,
-        r.load.append_seconds,
-        r.load.checks_seconds,
+        r.load.cpu,
+        r.ctas_cpu,
+        f.generate_cpu_seconds,
+        f.append_seconds,
+        f.checks_seconds,
         r.peak_rss_mb,
-        r.load.threads,
+        f.threads,
         same
     );
 }
