@@ -275,8 +275,14 @@ impl Feed {
 /// The table function DuckDB calls; its extra info is the load's [`Feed`].
 struct ChatDaysFeed;
 
+/// Per statement: set once the feed has returned an empty chunk, so that a further call cannot
+/// start on the next statement's blocks.
+struct Statement {
+    ended: AtomicBool,
+}
+
 impl VTab for ChatDaysFeed {
-    type InitData = ();
+    type InitData = Statement;
     type BindData = ();
 
     fn bind(bind: &BindInfo) -> Result<(), Box<dyn Error>> {
@@ -291,17 +297,28 @@ impl VTab for ChatDaysFeed {
         Ok(())
     }
 
-    fn init(init: &InitInfo) -> Result<(), Box<dyn Error>> {
+    fn init(init: &InitInfo) -> Result<Statement, Box<dyn Error>> {
         // One thread: rows arrive in block order and are stored in that order.
         init.set_max_threads(1);
-        Ok(())
+        Ok(Statement {
+            ended: AtomicBool::new(false),
+        })
     }
 
     fn func(func: &TableFunctionInfo<Self>, output: &mut DataChunkHandle) -> Result<(), Box<dyn Error>> {
         // SAFETY: registered by `register` with an `Arc<Feed>` as extra info, which DuckDB keeps
         // for as long as the function exists.
         let feed = unsafe { func.get_extra_info::<Arc<Feed>>().as_ref() }.ok_or("the feed is missing")?;
-        feed.fill(output)
+        let statement = func.get_init_data();
+        if statement.ended.load(Ordering::SeqCst) {
+            output.set_len(0);
+            return Ok(());
+        }
+        feed.fill(output)?;
+        if output.is_empty() {
+            statement.ended.store(true, Ordering::SeqCst);
+        }
+        Ok(())
     }
 }
 

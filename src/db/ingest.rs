@@ -186,10 +186,12 @@ fn ingest(
             scope.spawn(move || {
                 while let Some(index) = feed.dispatch.take() {
                     let started = Instant::now();
-                    let mut block = generator.block(index);
-                    let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
-                    let exposure = std::mem::take(&mut block.exposure);
-                    let ready = (|| {
+                    // A panic in the generator reaches the loader as an error (the feed would
+                    // otherwise wait for this block for ever).
+                    let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut block = generator.block(index);
+                        let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
+                        let exposure = std::mem::take(&mut block.exposure);
                         let digests = block.digests();
                         let rows = block.row_counts();
                         let accounts = rows[0];
@@ -205,7 +207,15 @@ fn ingest(
                             digests,
                             rows,
                         })
-                    })();
+                    }))
+                    .unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        Err(anyhow::anyhow!("generating block {index} panicked: {what}"))
+                    });
                     if tx.send(ready).is_err() {
                         break;
                     }
@@ -232,6 +242,7 @@ fn ingest(
     // Drops whatever the workers produced beyond a failure, and the receiver.
     let totals = feed.finish();
     let append_seconds = result?;
+    verify_row_counts(conn, &totals.rows)?;
     Ok(Ingested {
         generate_cpu_seconds: totals.generate_cpu_seconds,
         append_seconds: (append_seconds - totals.wait_seconds).max(0.0),
@@ -240,6 +251,22 @@ fn ingest(
         expected_chat_days: totals.expected_chat_days,
         exposure: totals.exposure,
     })
+}
+
+/// The tables hold exactly the rows generated: a cheap guard (counts come from DuckDB's row-group
+/// metadata) against rows lost between the generator and DuckDB, which the hashes in `dataset`
+/// (computed on the generated columns) would not notice.
+fn verify_row_counts(conn: &Connection, rows: &[u64; 5]) -> Result<()> {
+    for (table, &expected) in TABLES.iter().zip(rows) {
+        let stored: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .with_context(|| format!("counting {table}"))?;
+        anyhow::ensure!(
+            stored as u64 == expected,
+            "{table} holds {stored} rows after loading, but {expected} were generated"
+        );
+    }
+    Ok(())
 }
 
 /// What appending all blocks gave: row counts, per-table hashes and the per-day activity sums.
