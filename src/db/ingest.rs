@@ -3,9 +3,9 @@
 //! through the Arrow appender) — all inside one transaction that also records provenance and runs
 //! the validation checks, and commits only if they pass.
 //!
-//! Workers take block indices in order and may run at most `window` blocks ahead of the feed, so
-//! memory is bounded by a few blocks whatever the dataset size, and since every block depends
-//! only on its own accounts' streams the loaded rows are the same for any thread count.
+//! Workers take block indices in order and may run only a bounded number of rows ahead of the feed
+//! (`feed::Dispatch`), so memory is bounded whatever the dataset size, and since every block
+//! depends only on its own accounts' streams the loaded rows are the same for any thread count.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -216,6 +216,9 @@ fn ingest(
                             .unwrap_or_default();
                         Err(anyhow::anyhow!("generating block {index} panicked: {what}"))
                     });
+                    if let Ok(r) = &ready {
+                        feed.dispatch.generated(r.rows[3]);
+                    }
                     if tx.send(ready).is_err() {
                         break;
                     }
