@@ -30,6 +30,45 @@ fn check_passes_then_catches_a_duplicated_chat_day() {
 }
 
 #[test]
+fn checks_rewritten_for_speed_still_catch_their_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = load_sample(dir.path(), "clean", &[]);
+    let cases = [
+        // A chat-day moved to another account than its chat's.
+        (
+            "UPDATE chat_days SET account_id = account_id + 1 WHERE rowid = 100",
+            "chat_days_valid",
+        ),
+        // A chat created after its first active day.
+        (
+            "UPDATE chats SET created_date = created_date + 400 WHERE chat_id = (SELECT chat_id FROM chat_days WHERE rowid = 100)",
+            "chat_days_valid",
+        ),
+        // Two stored chat-days out of (account_id, date, chat_id) order, though both unique.
+        (
+            "UPDATE chat_days SET date = date + 1 WHERE rowid = (SELECT max(rowid) FROM chat_days WHERE account_id = 1) - 1",
+            "chat_days_one_per_chat_day",
+        ),
+        // A service-day on a chat that has no chat-day that day.
+        (
+            "UPDATE service_days SET chat_id = chat_id + 1000000 WHERE rowid = 0",
+            "service_days_on_chat_days",
+        ),
+    ];
+    for (i, (tamper, check)) in cases.iter().enumerate() {
+        let db = dir.path().join(format!("t{i}.duckdb"));
+        std::fs::copy(&clean, &db).unwrap();
+        {
+            let conn = duckdb::Connection::open(&db).unwrap();
+            assert_eq!(conn.execute(tamper, []).unwrap(), 1, "{tamper}");
+        }
+        let (code, out, err) = run(&["check", "--db", path_str(&db)]);
+        assert_eq!(code, 1, "{tamper}\n{out}\n{err}");
+        assert!(err.contains(&format!("FAILED check {check}")), "{tamper}\n{err}");
+    }
+}
+
+#[test]
 fn exports_agree_and_never_overwrite_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "e", &[]);
