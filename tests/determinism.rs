@@ -17,7 +17,7 @@ fn same_seed_same_bytes_any_threads_other_seed_differs() {
     let again = load_sample(d, "again", &[&n[..], &["--threads", "2"]].concat());
     let other = load_sample(d, "other", &[&n[..], &["--seed", "43"]].concat());
     // Every block in its own INSERT statement (the default holds back 16 MB of small tables).
-    let segmented = load_sample(d, "seg", &[&n[..], &["--threads", "4", "--stash-bytes", "1"]].concat());
+    let segmented = load_sample(d, "seg", &[&n[..], &["--threads", "4", "--stash-bytes", "0"]].concat());
 
     let a = export_csv(&one, &d.join("one.csv"), &[]);
     let b = export_csv(&four, &d.join("four.csv"), &[]);

@@ -41,8 +41,8 @@ pub struct Args {
     /// Also write the load's figures as one JSON object to this file (used by `gen bench`).
     #[arg(long, value_name = "PATH", hide = true)]
     stats_json: Option<std::path::PathBuf>,
-    /// Bytes of small-table rows held back while one INSERT feeds chat_days (tests set it tiny to
-    /// load every block in its own statement).
+    /// Bytes of small-table rows held back while one INSERT feeds chat_days (0 = every block in
+    /// its own statement, as a test does).
     #[arg(long, value_name = "BYTES", hide = true, default_value_t = ingest::DEFAULT_STASH_BYTES)]
     stash_bytes: usize,
 }

@@ -235,7 +235,8 @@ impl Feed {
         let mut filled = 0;
         while filled < cap {
             if s.offset >= s.current.chat_id.len() {
-                if s.next >= s.n || s.stash_bytes >= s.stash_limit {
+                // A statement takes at least one block, so even a zero limit makes progress.
+                if s.next >= s.n || (!s.stash.is_empty() && s.stash_bytes >= s.stash_limit) {
                     break;
                 }
                 if let Err(e) = self.take_next(s) {
