@@ -194,14 +194,12 @@ fn ingest(
                         let exposure = std::mem::take(&mut block.exposure);
                         let digests = block.digests();
                         let rows = block.row_counts();
-                        let accounts = rows[0];
                         let (chat_days, small) = block_batches(block, &cfg.chat_types)?;
                         Ok(Ready {
                             index,
                             seconds: started.elapsed().as_secs_f64(),
                             expected_chat_days,
                             exposure,
-                            accounts,
                             chat_days,
                             small,
                             digests,
@@ -217,7 +215,7 @@ fn ingest(
                         Err(anyhow::anyhow!("generating block {index} panicked: {what}"))
                     });
                     if let Ok(r) = &ready {
-                        feed.dispatch.generated(r.rows[3]);
+                        feed.dispatch.generated(r.chat_days.chat_id.len() as u64);
                     }
                     if tx.send(ready).is_err() {
                         break;
