@@ -61,8 +61,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     super::existing_dir(&args.db.db, "create database")?;
 
     let started = Instant::now();
-    let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
-    db::set_memory_limit(&conn, &args.memory_limit)?;
+    // The database opens and migrates on another thread while this one plans the dataset and
+    // starts the workers, which fill their run-ahead window meanwhile; a refusal below stops them
+    // (dropping `generation`).
+    let (opened, generation) = std::thread::scope(|scope| {
+        let opener = scope.spawn(|| open_for_load(&args));
+        let generation = ingest::Generation::start(&config, threads, args.stash_bytes);
+        let opened = opener
+            .join()
+            .unwrap_or_else(|_| bail!("opening {} panicked", args.db.db.display()));
+        (opened, generation)
+    });
+    let (conn, applied) = opened?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
@@ -72,11 +82,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             cancel.store(true, Ordering::SeqCst);
             interrupt.interrupt();
         });
-    }
-    let applied = db::migrate::run(&mut conn)?;
-    // Refused before generating anything; the load itself refuses too (inside its transaction).
-    if !args.replace && db::has_dataset(&conn)? {
-        bail!("{} {}", args.db.db.display(), LoadError::DatasetExists);
     }
     eprintln!(
         "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
@@ -103,13 +108,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     };
     let opts = LoadOptions {
-        threads,
         replace: args.replace,
         cancel: &cancel,
         progress: &progress,
-        stash_bytes: args.stash_bytes,
     };
-    let result = ingest::load(&conn, &config, &opts);
+    let result = ingest::load(&conn, generation, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -143,6 +146,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.db.db.display()
         ))),
     }
+}
+
+/// Opens (or creates) the database, applies the migrations and refuses a loaded database without
+/// `--replace` before anything is loaded (the load refuses too, inside its transaction); returns
+/// the connection and the migrations applied.
+fn open_for_load(args: &Args) -> Result<(duckdb::Connection, Vec<String>)> {
+    let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
+    db::set_memory_limit(&conn, &args.memory_limit)?;
+    let applied = db::migrate::run(&mut conn)?;
+    if !args.replace && db::has_dataset(&conn)? {
+        bail!("{} {}", args.db.db.display(), LoadError::DatasetExists);
+    }
+    Ok((conn, applied))
 }
 
 fn per_sec(rows: u64, seconds: f64) -> String {

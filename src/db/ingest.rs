@@ -3,12 +3,13 @@
 //! through the Arrow appender) — all inside one transaction that also records provenance and runs
 //! the validation checks, and commits only if they pass.
 //!
-//! Workers take block indices in order and may run only a bounded number of rows ahead of the feed
+//! Generation starts before the database is even open ([`Generation::start`]). Workers take block
+//! indices in order and may run only a bounded number of rows ahead of the feed
 //! (`feed::Dispatch`), so memory is bounded whatever the dataset size, and since every block
 //! depends only on its own accounts' streams the loaded rows are the same for any thread count.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -75,25 +76,127 @@ pub enum LoadError {
 }
 
 pub struct LoadOptions<'a> {
-    pub threads: usize,
     pub replace: bool,
     /// Set from a signal handler; the load notices within ~100 ms and rolls back.
     pub cancel: &'a AtomicBool,
     /// Called with the number of accounts loaded so far.
     pub progress: &'a (dyn Fn(u64) + Sync),
-    /// Bytes of small-table rows held back while one INSERT feeds chat_days; then they are
-    /// appended and the next INSERT starts ([`DEFAULT_STASH_BYTES`]).
-    pub stash_bytes: usize,
 }
 
-/// See [`LoadOptions::stash_bytes`]: a few INSERT statements per 10 M rows, a few MB held back.
+/// See [`Generation::start`]'s `stash_bytes`: a few INSERT statements per 10 M rows, a few MB
+/// held back.
 pub const DEFAULT_STASH_BYTES: usize = 16 << 20;
 
-/// Generates and loads `cfg` into `conn` (migrated already) as one transaction.
-pub fn load(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
+/// The model of one dataset, shared by the worker threads.
+struct Model {
+    cfg: Config,
+    cal: Calendar,
+    plan: Plan,
+}
+
+/// Block generation, running on worker threads from [`Generation::start`] on: the workers fill
+/// the run-ahead window (`feed::Dispatch`) while the caller opens and migrates the database, so
+/// the first INSERT finds blocks ready (10 M rows: the ~50 ms of open, migrations and the plan
+/// no longer come before the first block). Dropping it stops and joins the workers.
+pub struct Generation {
+    model: Arc<Model>,
+    feed: Arc<Feed>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    plan_seconds: f64,
+}
+
+impl Generation {
+    /// Plans the dataset and starts `threads` workers (at least one). `stash_bytes`: bytes of
+    /// small-table rows held back while one INSERT feeds chat_days; then they are appended and
+    /// the next INSERT starts ([`DEFAULT_STASH_BYTES`]; 0 puts every block in its own statement).
+    pub fn start(cfg: &Config, threads: usize, stash_bytes: usize) -> Generation {
+        let t = Instant::now();
+        let cal = Calendar::new(cfg);
+        let plan = Plan::new(cfg, &cal);
+        let plan_seconds = t.elapsed().as_secs_f64();
+        let model = Arc::new(Model {
+            cfg: cfg.clone(),
+            cal,
+            plan,
+        });
+        let threads = threads.max(1);
+        let n = Generator::new(&model.cfg, &model.cal, &model.plan).n_blocks();
+        let (tx, rx) = mpsc::channel::<Result<Ready>>();
+        let feed = Feed::new(rx, n, model.cal.days as usize, 2 * threads + 2, stash_bytes);
+        let workers = (0..threads)
+            .map(|_| {
+                let (tx, model, feed) = (tx.clone(), model.clone(), feed.clone());
+                std::thread::spawn(move || work(&model, &feed, &tx))
+            })
+            .collect();
+        Generation {
+            model,
+            feed,
+            workers,
+            plan_seconds,
+        }
+    }
+}
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        self.feed.dispatch.stop();
+        for w in self.workers.drain(..) {
+            // A worker catches its own panics (see `work`); nothing else can fail here.
+            let _ = w.join();
+        }
+    }
+}
+
+/// One worker: generates the blocks the dispatcher hands out until there are none left.
+fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
+    let generator = Generator::new(&model.cfg, &model.cal, &model.plan);
+    while let Some(index) = feed.dispatch.take() {
+        let started = Instant::now();
+        // A panic in the generator reaches the loader as an error (the feed would otherwise wait
+        // for this block for ever).
+        let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut block = generator.block(index);
+            let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
+            let exposure = std::mem::take(&mut block.exposure);
+            let digests = block.digests();
+            let rows = block.row_counts();
+            let (chat_days, small) = block_batches(block, &model.cfg.chat_types)?;
+            Ok(Ready {
+                index,
+                seconds: started.elapsed().as_secs_f64(),
+                expected_chat_days,
+                exposure,
+                chat_days,
+                small,
+                digests,
+                rows,
+            })
+        }))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("generating block {index} panicked: {what}"))
+        });
+        if let Ok(r) = &ready {
+            feed.dispatch.generated(r.chat_days.chat_id.len() as u64);
+        }
+        if tx.send(ready).is_err() {
+            break;
+        }
+    }
+}
+
+/// Loads what `generation` generates into `conn` (migrated already) as one transaction.
+pub fn load(conn: &Connection, generation: Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
     conn.execute_batch("BEGIN TRANSACTION")
         .context("starting the load transaction")?;
-    match load_in_transaction(conn, cfg, opts) {
+    let result = load_in_transaction(conn, &generation, opts);
+    drop(generation);
+    match result {
         Ok(stats) => {
             let t = Instant::now();
             conn.execute_batch("COMMIT").context("committing the load")?;
@@ -111,7 +214,7 @@ pub fn load(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadS
     }
 }
 
-fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
+fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
     if super::has_dataset(conn)? {
         if !opts.replace {
             return Err(LoadError::DatasetExists);
@@ -123,11 +226,6 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
     }
 
     let t = Instant::now();
-    let cal = Calendar::new(cfg);
-    let plan = Plan::new(cfg, &cal);
-    let plan_seconds = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
     let Ingested {
         generate_cpu_seconds,
         append_seconds,
@@ -135,11 +233,12 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
         hashes,
         expected_chat_days,
         exposure,
-    } = ingest(conn, cfg, &cal, &plan, opts)?;
+    } = ingest(conn, generation, opts)?;
     let ingest_seconds = t.elapsed().as_secs_f64();
 
+    let Model { cfg, cal, plan } = &*generation.model;
     record_provenance(conn, cfg, &rows, &hashes)?;
-    calibration::record(conn, cfg, &cal, &plan, &expected_chat_days, &exposure)?;
+    calibration::record(conn, cfg, cal, plan, &expected_chat_days, &exposure)?;
 
     let t = Instant::now();
     let outcomes = checks::run_all(conn).context("running validation checks")?;
@@ -147,7 +246,7 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
     let stats = LoadStats {
         rows,
         hashes,
-        plan_seconds,
+        plan_seconds: generation.plan_seconds,
         ingest_seconds,
         generate_cpu_seconds,
         append_seconds,
@@ -164,66 +263,12 @@ fn load_in_transaction(conn: &Connection, cfg: &Config, opts: &LoadOptions) -> R
     Ok(stats)
 }
 
-fn ingest(
-    conn: &Connection,
-    cfg: &Config,
-    cal: &Calendar,
-    plan: &Plan,
-    opts: &LoadOptions,
-) -> Result<Ingested, LoadError> {
-    let generator = Generator::new(cfg, cal, plan);
-    let n = generator.n_blocks();
-    let threads = opts.threads.max(1);
-    let (tx, rx) = mpsc::channel::<Result<Ready>>();
-    let feed = Feed::new(rx, n, cal.days as usize, 2 * threads + 2, opts.stash_bytes);
-    let function = feed::register(conn, &feed)?;
+fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Result<Ingested, LoadError> {
+    let feed = &generation.feed;
+    let function = feed::register(conn, feed)?;
     let finished = AtomicBool::new(false);
 
     let result = std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let (generator, feed) = (&generator, &feed);
-            scope.spawn(move || {
-                while let Some(index) = feed.dispatch.take() {
-                    let started = Instant::now();
-                    // A panic in the generator reaches the loader as an error (the feed would
-                    // otherwise wait for this block for ever).
-                    let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut block = generator.block(index);
-                        let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
-                        let exposure = std::mem::take(&mut block.exposure);
-                        let digests = block.digests();
-                        let rows = block.row_counts();
-                        let (chat_days, small) = block_batches(block, &cfg.chat_types)?;
-                        Ok(Ready {
-                            index,
-                            seconds: started.elapsed().as_secs_f64(),
-                            expected_chat_days,
-                            exposure,
-                            chat_days,
-                            small,
-                            digests,
-                            rows,
-                        })
-                    }))
-                    .unwrap_or_else(|panic| {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        Err(anyhow::anyhow!("generating block {index} panicked: {what}"))
-                    });
-                    if let Ok(r) = &ready {
-                        feed.dispatch.generated(r.chat_days.chat_id.len() as u64);
-                    }
-                    if tx.send(ready).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
         // Progress and Ctrl-C reach the feed from here: DuckDB runs the feed on its own threads.
         let pump = scope.spawn(|| {
             while !finished.load(Ordering::SeqCst) {
@@ -235,7 +280,7 @@ fn ingest(
             }
             (opts.progress)(feed.accounts.load(Ordering::SeqCst));
         });
-        let result = load_segments(conn, &feed, &function, opts);
+        let result = load_segments(conn, feed, &function, opts);
         finished.store(true, Ordering::SeqCst);
         pump.thread().unpark();
         feed.dispatch.stop();
