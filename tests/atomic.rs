@@ -130,9 +130,13 @@ fn kill_9_at_many_moments_leaves_one_complete_dataset() {
 fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "failcheck", &[]);
+    // A joint view that no longer adds up (as if someone had edited it in the file): the new
+    // load's arithmetic check fails, so nothing of the new dataset may be committed.
+    let view_sql = include_str!("../migrations/V2__joint_info.sql");
+    let broken = view_sql.replace("AS total_cost,", "+ 1 AS total_cost,");
+    assert_ne!(broken, view_sql, "the view's total_cost expression moved: {view_sql}");
+    set_joint_view(&db, &broken);
     let before = fingerprint(&db);
-    // Unit costs far below the stored resolution (6 decimals): some usage days cost 0, which the
-    // joint view's check rejects (a used service must cost something).
     let (code, _, err) = run(&[
         "load",
         "--db",
@@ -140,14 +144,19 @@ fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
         "--config",
         SAMPLE,
         "--replace",
-        "--set",
-        "services.cost_when_used.tasks.median=0.000002",
-        "--set",
-        "services.cost_when_used.tasks.sigma=3",
+        "--seed",
+        "99",
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("FAILED check joint_info_arithmetic"), "{err}");
     assert!(err.contains("nothing was committed"), "{err}");
     assert_eq!(fingerprint(&db), before);
+    set_joint_view(&db, view_sql);
     ok(&["check", "--db", path_str(&db)]);
+}
+
+fn set_joint_view(db: &std::path::Path, create_sql: &str) {
+    let conn = duckdb::Connection::open(db).unwrap();
+    conn.execute_batch(&create_sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+        .unwrap();
 }

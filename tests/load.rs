@@ -156,3 +156,35 @@ fn spread_mode_and_correlation_load_and_pass_checks() {
     let multi: u64 = scalar(&db, "SELECT count(*) FROM (SELECT account_id, date FROM service_days GROUP BY ALL HAVING count(DISTINCT chat_id) > 1)").parse().unwrap();
     assert!(multi > 0);
 }
+
+#[test]
+fn unit_costs_below_the_stored_resolution_still_cost_something() {
+    // A median of 2e-6 with sigma 3 puts a good share of unit-cost draws below 5e-7, which would
+    // round to 0; a used service costs at least 0.000001 instead, and the load passes its checks.
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(
+        dir.path(),
+        "tiny",
+        &[
+            "--set",
+            "services.cost_when_used.tasks.median=0.000002",
+            "--set",
+            "services.cost_when_used.tasks.sigma=3",
+        ],
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT min(cost) = 0.000001 FROM service_days WHERE service = 'tasks'"
+        ),
+        "true"
+    );
+    // Not an artefact of a tiny sample: many tasks days sit at the floor.
+    let floored: u64 = scalar(
+        &db,
+        "SELECT count(*) FROM service_days WHERE service = 'tasks' AND cost = 0.000001",
+    )
+    .parse()
+    .unwrap();
+    assert!(floored >= 10, "{floored} tasks days at the floor");
+}

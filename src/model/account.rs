@@ -276,7 +276,7 @@ impl<'a> Generator<'a> {
             sd.date.push(date);
             sd.chat_id.push(first_chat_id + k as i64);
             sd.n_events.push(events as i32);
-            sd.cost.push(dist::round6(events as f64 * unit));
+            sd.cost.push(dist::usage_cost(events, unit));
         };
         match self.c.distribute {
             DistributeMode::OneChat => {

@@ -12,6 +12,13 @@ pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
+/// The cost of `events` events at `unit` each, rounded like every cost but never below one
+/// micro-unit: a used service always costs something, so `has_<service>` and a positive cost agree
+/// in the joint view even when a lognormal draw lands far below the stored resolution.
+pub fn usage_cost(events: u32, unit: f64) -> f64 {
+    round6(events as f64 * unit).max(1e-6)
+}
+
 /// `min(max, median × exp(sigma × Z))`, Z standard normal: a lognormal with the given median.
 pub fn capped_lognormal<R: Rng>(rng: &mut R, c: &Cost) -> f64 {
     let z: f64 = rng.sample(StandardNormal);
