@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .unwrap_or_else(|_| bail!("opening {} panicked", args.db.db.display()));
         (opened, generation)
     });
-    let (conn, applied) = opened?;
+    let (conn, applied, check_threads) = opened?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
@@ -109,6 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let opts = LoadOptions {
         replace: args.replace,
+        check_threads,
         cancel: &cancel,
         progress: &progress,
     };
@@ -149,16 +150,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Opens (or creates) the database, applies the migrations and refuses a loaded database without
-/// `--replace` before anything is loaded (the load refuses too, inside its transaction); returns
-/// the connection and the migrations applied.
-fn open_for_load(args: &Args) -> Result<(duckdb::Connection, Vec<String>)> {
+/// `--replace` before anything is loaded (the load refuses too, inside its transaction). DuckDB
+/// runs on one thread from here on except for the checks ([`LoadOptions::check_threads`]).
+/// Returns the connection, the migrations applied and DuckDB's default threads.
+fn open_for_load(args: &Args) -> Result<(duckdb::Connection, Vec<String>, usize)> {
     let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
     db::set_memory_limit(&conn, &args.memory_limit)?;
+    let check_threads = db::threads(&conn)?;
+    db::set_threads(&conn, 1)?;
     let applied = db::migrate::run(&mut conn)?;
     if !args.replace && db::has_dataset(&conn)? {
         bail!("{} {}", args.db.db.display(), LoadError::DatasetExists);
     }
-    Ok((conn, applied))
+    Ok((conn, applied, check_threads))
 }
 
 fn per_sec(rows: u64, seconds: f64) -> String {

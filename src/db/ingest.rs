@@ -77,6 +77,13 @@ pub enum LoadError {
 
 pub struct LoadOptions<'a> {
     pub replace: bool,
+    /// DuckDB's threads for the checks. The caller opens the database with one DuckDB thread
+    /// ([`super::set_threads`]), which is all the rest of the load uses: the INSERT of chat_days
+    /// runs on one thread anyway, and with more, its task sometimes ran on DuckDB's background
+    /// thread while the calling thread polled for work, taking a core from the generator (10 M
+    /// rows, 2 cores: 5-6 % of all samples in DuckDB's task queue and ingest 1.74-2.44 s; with one
+    /// thread 0.1-0.2 % and 1.58-1.65 s).
+    pub check_threads: usize,
     /// Set from a signal handler; the load notices within ~100 ms and rolls back.
     pub cancel: &'a AtomicBool,
     /// Called with the number of accounts loaded so far.
@@ -240,6 +247,7 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
     record_provenance(conn, cfg, &rows, &hashes)?;
     calibration::record(conn, cfg, cal, plan, &expected_chat_days, &exposure)?;
 
+    super::set_threads(conn, opts.check_threads)?;
     let t = Instant::now();
     let outcomes = checks::run_all(conn).context("running validation checks")?;
     let checks_seconds = t.elapsed().as_secs_f64();
@@ -267,17 +275,6 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
     let feed = &generation.feed;
     let function = feed::register(conn, feed)?;
     let finished = AtomicBool::new(false);
-    // The INSERT runs on one DuckDB thread, so DuckDB gets one thread while it runs: with more,
-    // the pipeline's task sometimes lands on a background thread and the calling thread polls for
-    // tasks, taking a core from the workers (10 M rows, 2 cores: 5-6 % of all samples in DuckDB's
-    // task queue, ingest 1.74-2.44 s; with one thread 0.1-0.2 %, 1.58-1.65 s). The checks get
-    // DuckDB's threads back.
-    let threads: i64 = conn
-        .query_row("SELECT current_setting('threads')", [], |r| r.get(0))
-        .context("reading DuckDB's threads setting")?;
-    conn.execute_batch("SET threads = 1")
-        .context("giving DuckDB one thread for the INSERT")?;
-
     let result = std::thread::scope(|scope| {
         // Progress and Ctrl-C reach the feed from here: DuckDB runs the feed on its own threads.
         let pump = scope.spawn(|| {
@@ -296,12 +293,9 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
         feed.dispatch.stop();
         result
     });
-    let restored = conn.execute_batch(&format!("SET threads = {threads}"));
     // Drops whatever the workers produced beyond a failure, and the receiver.
     let totals = feed.finish();
-    // A failed INSERT's error first: in an aborted transaction the SET fails too.
     let append_seconds = result?;
-    restored.context("giving DuckDB its threads back after the INSERT")?;
     verify_row_counts(conn, &totals.rows)?;
     Ok(Ingested {
         generate_cpu_seconds: totals.generate_cpu_seconds,

@@ -31,6 +31,20 @@ pub fn set_memory_limit(conn: &Connection, limit: &str) -> Result<()> {
         .with_context(|| format!("--memory-limit {limit}: allowed: a size such as 384MB or 2GB"))
 }
 
+/// The number of threads DuckDB runs queries on (its default: all cores).
+pub fn threads(conn: &Connection) -> Result<usize> {
+    let n: i64 = conn
+        .query_row("SELECT current_setting('threads')", [], |r| r.get(0))
+        .context("reading DuckDB's threads setting")?;
+    Ok(n.max(1) as usize)
+}
+
+/// Sets the number of threads DuckDB runs queries on (a setting of the database, not persisted).
+pub fn set_threads(conn: &Connection, n: usize) -> Result<()> {
+    conn.execute_batch(&format!("SET threads = {}", n.max(1)))
+        .with_context(|| format!("setting DuckDB's threads to {n}"))
+}
+
 /// Opens an existing database file read-only; a missing file is an error, not a new database.
 pub fn open_ro(path: &Path) -> Result<Connection> {
     if !path.exists() {
