@@ -4,7 +4,8 @@
 //! range()` (`sql/bench/ctas.sql`), and prints rows/s of both, their ratio, the generate/append
 //! split, the checks, the CPU time of both and the peak memory of the load. Each size runs
 //! `--repeat` times, load and CTAS alternating, and the medians are reported (shared machines are
-//! noisy). Optionally it loads again at another thread count (1 or 2) and checks that the exports are
+//! noisy); the ratio is the median of the per-repetition ratios, each load beside the CTAS run
+//! right after it, printed with their range. Optionally it loads again at another thread count (1 or 2) and checks that the exports are
 //! byte-identical.
 
 use std::io::Read;
@@ -88,6 +89,9 @@ struct Row {
     load: LoadRun,
     ctas_seconds: f64,
     ctas_cpu: f64,
+    /// Per repetition, CTAS seconds over the load's wall seconds (each load beside the CTAS run
+    /// right after it, so that slow drifts of a shared machine cancel), sorted.
+    ratios: Vec<f64>,
     /// Highest peak RSS of all repetitions.
     peak_rss_mb: f64,
     /// The other thread count loaded, and whether its export was identical.
@@ -151,6 +155,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         remove(&db_path, args.keep);
         remove(&ctas_path, args.keep);
         let peak_rss_mb = loads.iter().map(|l| l.peak_rss_mb).fold(0.0, f64::max);
+        let mut ratios: Vec<f64> = loads.iter().zip(&ctases).map(|(l, c)| c.0 / l.wall).collect();
+        ratios.sort_by(f64::total_cmp);
         loads.sort_by(|a, b| a.wall.total_cmp(&b.wall));
         ctases.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (ctas_seconds, ctas_cpu) = ctases[ctases.len() / 2];
@@ -159,6 +165,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             load: loads.swap_remove(loads.len() / 2),
             ctas_seconds,
             ctas_cpu,
+            ratios,
             peak_rss_mb,
             identical,
         };
@@ -328,21 +335,23 @@ fn remove(db_path: &Path, keep: bool) {
 fn print_row(r: &Row, header: bool) {
     if header {
         println!(
-            "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | gen load cpu-s | CTAS cpu-s | generate cpu-s | load s | checks s | peak RSS MB | threads | export at other threads |"
+            "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | ratio range | gen load cpu-s | CTAS cpu-s | generate cpu-s | load s | checks s | peak RSS MB | threads | export at other threads |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     }
     let f = &r.load.figures;
     let all: u64 = f.rows.values().sum();
     let gen_rate = all as f64 / r.load.wall;
     let ctas_rate = all as f64 / r.ctas_seconds;
+    let ratio = r.ratios[r.ratios.len() / 2];
+    let range = format!("{:.2}–{:.2}", r.ratios[0], r.ratios[r.ratios.len() - 1]);
     let same = match r.identical {
         Some((t, true)) => format!("identical ({t})"),
         Some((t, false)) => format!("DIFFERENT ({t})"),
         None => "not compared".to_string(),
     };
     println!(
-        "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
+        "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
         f.joint_rows,
         r.accounts,
         all,
@@ -350,7 +359,8 @@ fn print_row(r: &Row, header: bool) {
         gen_rate / 1e6,
         r.ctas_seconds,
         ctas_rate / 1e6,
-        gen_rate / ctas_rate,
+        ratio,
+        range,
         r.load.cpu,
         r.ctas_cpu,
         f.generate_cpu_seconds,

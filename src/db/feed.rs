@@ -132,8 +132,8 @@ impl Dispatch {
     }
 }
 
-/// Shared between the loader, the workers and the table function (which DuckDB calls on its own
-/// threads).
+/// Shared between the loader, the workers and the table function (which DuckDB calls from inside
+/// the INSERT, on whichever of its threads runs it).
 pub(super) struct Feed {
     state: Mutex<Option<State>>,
     pub dispatch: Dispatch,

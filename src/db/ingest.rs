@@ -276,7 +276,7 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
     let function = feed::register(conn, feed)?;
     let finished = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
-        // Progress and Ctrl-C reach the feed from here: DuckDB runs the feed on its own threads.
+        // Progress and Ctrl-C reach the feed from here: the loading thread is inside the INSERT.
         let pump = scope.spawn(|| {
             while !finished.load(Ordering::SeqCst) {
                 if opts.cancel.load(Ordering::SeqCst) {
