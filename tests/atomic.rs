@@ -15,16 +15,7 @@ const BIG: [&str; 2] = ["--set", "accounts.n_accounts=60000"];
 
 fn spawn_load(db: &std::path::Path, extra: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("gen"))
-        .args([
-            "load",
-            "--db",
-            path_str(db),
-            "--config",
-            SAMPLE,
-            "--replace",
-            "--threads",
-            "1",
-        ])
+        .args(reload_sample(db, &["--threads", "1"]))
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -90,7 +81,7 @@ fn second_writer_is_refused() {
     let db = load_sample(dir.path(), "two", &[]);
     let mut child = spawn_load(&db, &[&BIG[..], &["--seed", "8"]].concat());
     let _reader = wait_until_appending(&mut child);
-    let (code, _, err) = run(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
+    let (code, _, err) = run(&reload_sample(&db, &[]));
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(code, 2, "{err}");
@@ -137,16 +128,7 @@ fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
     assert_ne!(broken, view_sql, "the view's total_cost expression moved: {view_sql}");
     set_joint_view(&db, &broken);
     let before = fingerprint(&db);
-    let (code, _, err) = run(&[
-        "load",
-        "--db",
-        path_str(&db),
-        "--config",
-        SAMPLE,
-        "--replace",
-        "--seed",
-        "99",
-    ]);
+    let (code, _, err) = run(&reload_sample(&db, &["--seed", "99"]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("FAILED check joint_info_arithmetic"), "{err}");
     assert!(err.contains("nothing was committed"), "{err}");
@@ -156,7 +138,5 @@ fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
 }
 
 fn set_joint_view(db: &std::path::Path, create_sql: &str) {
-    let conn = duckdb::Connection::open(db).unwrap();
-    conn.execute_batch(&create_sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
-        .unwrap();
+    tamper(db, &create_sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1));
 }

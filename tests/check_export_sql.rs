@@ -243,6 +243,6 @@ fn a_database_from_an_older_schema_asks_for_a_reload() {
         "{err}"
     );
     // A --replace load migrates it and loads again.
-    ok(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
+    ok(&reload_sample(&db, &[]));
     ok(&["report", "--db", path_str(&db), "--report", "calibration", "--strict"]);
 }

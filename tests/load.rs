@@ -83,7 +83,7 @@ fn migrations_are_recorded_and_not_rerun() {
         "SELECT string_agg(version || ':' || name, ' ' ORDER BY version) FROM refinery_schema_history",
     );
     assert_eq!(history, "1:tables 2:joint_info 3:calibration");
-    let out = ok(&["load", "--db", path_str(&db), "--config", SAMPLE, "--replace"]);
+    let out = ok(&reload_sample(&db, &[]));
     assert!(!out.contains("migrations applied"), "{out}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "3");
 }
@@ -99,16 +99,7 @@ fn existing_dataset_needs_replace() {
     assert!(!err.contains("generating"), "refused before generating: {err}");
     assert_eq!(scalar(&db, "SELECT sha256_chat_days FROM dataset"), before);
 
-    ok(&[
-        "load",
-        "--db",
-        path_str(&db),
-        "--config",
-        SAMPLE,
-        "--seed",
-        "7",
-        "--replace",
-    ]);
+    ok(&reload_sample(&db, &["--seed", "7"]));
     assert_eq!(scalar(&db, "SELECT count(*) FROM dataset"), "1");
     assert_eq!(scalar(&db, "SELECT seed FROM dataset"), "7");
     assert_ne!(scalar(&db, "SELECT sha256_chat_days FROM dataset"), before);

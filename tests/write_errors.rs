@@ -34,16 +34,7 @@ fn load_that_cannot_write_fails_cleanly_and_keeps_the_old_dataset() {
     // Room for a little more, not for a dataset forty times the size.
     let (code, err) = gen_limited(
         size_kb + 1024,
-        &[
-            "load",
-            "--db",
-            path_str(&db),
-            "--config",
-            SAMPLE,
-            "--replace",
-            "--set",
-            "accounts.n_accounts=20000",
-        ],
+        &reload_sample(&db, &["--set", "accounts.n_accounts=20000"]),
     );
     assert_eq!(code, 2, "{err}");
     assert!(

@@ -41,6 +41,13 @@ pub fn load_sample(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     db
 }
 
+/// The arguments of `gen load` replacing the dataset in `db` with the sample config's, plus `extra`.
+pub fn reload_sample<'a>(db: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["load", "--db", path_str(db), "--config", SAMPLE, "--replace"];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Exports `what` from `db` to CSV and returns the file's bytes.
 pub fn export_csv(db: &Path, out: &Path, extra: &[&str]) -> Vec<u8> {
     let mut args = vec!["export", "--db", path_str(db), "--out", path_str(out)];
