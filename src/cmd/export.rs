@@ -81,7 +81,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bail!("{} already exists; pass --force to overwrite it", out.display());
     }
     let tmp = temp_path(&out)?;
-    remove_stale_temps(&out);
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
         ExportFormat::Parquet => format!(
@@ -114,26 +113,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A hidden temporary name in the target's directory, so the final rename is atomic.
+/// A hidden temporary name in the target's directory, so the final rename is atomic; first removes
+/// the ones earlier exports to the same target left behind when they were killed.
 fn temp_path(out: &Path) -> Result<PathBuf> {
     let name = out
         .file_name()
         .with_context(|| format!("{} is not a file path", out.display()))?;
     let dir = super::existing_dir(out, "write")?;
-    Ok(dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    remove_stale_temps(dir, &prefix);
+    Ok(dir.join(format!("{prefix}{}", std::process::id())))
 }
 
-/// Removes temporary files that earlier exports to the same target left behind when they were
-/// killed (their process no longer exists).
-fn remove_stale_temps(out: &Path) {
-    let (Some(name), Ok(dir)) = (out.file_name(), super::existing_dir(out, "write")) else {
-        return;
-    };
-    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+/// Removes `<prefix><pid>` files in `dir` whose process no longer exists.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = file.strip_prefix(prefix).and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
