@@ -1,6 +1,8 @@
 -- Calibration: knob by knob, the value the config implies beside the value the loaded data has.
 -- `observed` is the union of sql/calibration/*.sql; the tolerance is {Z} standard errors (plus one
--- count for shares), never less than the target's floor; exact targets allow the floor only.
+-- count for shares), never less than the target's floor; exact targets allow the floor only;
+-- `model` rows take their target and standard error from the observing SQL; `inactive` rows are
+-- knobs that have no effect at this config.
 SELECT knob, coalesce(item, '') AS item, metric,
        round(configured, 6) AS configured,
        round(target, 6) AS target,
@@ -8,14 +10,17 @@ SELECT knob, coalesce(item, '') AS item, metric,
        round(tolerance, 6) AS tolerance,
        n::BIGINT AS n,
        CASE
-           WHEN observed IS NULL OR isnan(observed) THEN 'no data'
+           WHEN kind = 'inactive' THEN 'inactive'
+           WHEN observed IS NULL OR isnan(observed) OR n = 0 THEN 'no data'
            WHEN abs(observed - target) <= tolerance THEN 'ok'
            ELSE 'OUTSIDE'
        END AS status
 FROM (
-    SELECT t.ord, t.knob, t.item, t.metric, t.configured, t.target, o.observed, o.n,
+    SELECT t.ord, t.knob, t.item, t.metric, t.configured, t.kind, o.observed, o.n,
+           CASE WHEN t.kind = 'model' THEN o.target ELSE t.target END AS target,
            CASE t.kind
                WHEN 'exact' THEN t.floor
+               WHEN 'inactive' THEN NULL
                ELSE greatest(t.floor, {Z} * coalesce(o.se, t.sd / sqrt(o.n)))
                     + CASE t.kind WHEN 'share' THEN 1.0 / o.n ELSE 0 END
            END AS tolerance

@@ -5,9 +5,18 @@
 //! - [`db`]: migrations, bulk ingest, checks and query output on DuckDB.
 //! - [`cmd`]: one module per `gen` subcommand.
 //! - [`html`]: the self-contained HTML page (inline SVG charts) of `gen report --html`.
+//! - [`outfile`]: the rules every output file is written by.
+//! - [`signals`]: SIGINT/SIGTERM/SIGHUP, handled alike by every command.
+//! - [`stdio`]: standard output and error without panics on a closed pipe.
+
+// Every user-facing line goes through `stdio` (a closed pipe must not panic).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod html;
 pub mod model;
+pub mod outfile;
+pub mod signals;
+pub mod stdio;

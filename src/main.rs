@@ -30,10 +30,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    usage_gen::signals::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap's own exit code for usage errors is 2 already; help and version are 0.
+            // (`--help | head` must not panic either: clap's own printing ignores a closed pipe.)
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
@@ -49,10 +51,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output went away after the work was done: not an error.
+        Err(e) if usage_gen::db::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // duckdb-rs appends its C API status to DuckDB's own message; it says nothing more.
             let msg = format!("{e:#}").replace(": Error code 1: Unknown error code", "");
-            eprintln!("error: {msg}");
+            usage_gen::err!("error: {msg}");
             ExitCode::from(2)
         }
     }

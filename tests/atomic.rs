@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 
 /// A load big enough to still be running a moment after it starts.
-const BIG: [&str; 2] = ["--set", "accounts.n_accounts=60000"];
+const BIG: [&str; 2] = ["--set", "accounts.n_accounts=4000"];
 
 fn spawn_load(db: &std::path::Path, extra: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("gen"))
@@ -123,8 +123,9 @@ fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
     let db = load_sample(dir.path(), "failcheck", &[]);
     // A joint view that no longer adds up (as if someone had edited it in the file): the new
     // load's arithmetic check fails, so nothing of the new dataset may be committed.
-    let view_sql = include_str!("../migrations/V2__joint_info.sql");
-    let broken = view_sql.replace("AS total_cost,", "+ 1 AS total_cost,");
+    let migration = include_str!("../migrations/V4__original_model.sql");
+    let view_sql = &migration[migration.find("CREATE VIEW joint_info").expect("the view")..];
+    let broken = view_sql.replace(") AS total_cost,", ") + 1 AS total_cost,");
     assert_ne!(broken, view_sql, "the view's total_cost expression moved: {view_sql}");
     set_joint_view(&db, &broken);
     let before = fingerprint(&db);

@@ -39,15 +39,35 @@ fn checks_rewritten_for_speed_still_catch_their_violations() {
             "UPDATE chat_days SET account_id = account_id + 1 WHERE rowid = 100",
             "chat_days_valid",
         ),
-        // A chat created after its first active day.
+        // A chat created after its first stay in the pool began.
         (
             "UPDATE chats SET created_date = created_date + 400 WHERE chat_id = (SELECT chat_id FROM chat_days WHERE rowid = 100)",
+            "chat_spells_consistent",
+        ),
+        // A chat active on a day it was not in the pool.
+        (
+            "UPDATE chat_spells SET ended_on = started_on + 1 WHERE chat_id = (SELECT chat_id FROM chat_days WHERE rowid = 5000) AND started_on <= (SELECT date FROM chat_days WHERE rowid = 5000) AND (ended_on IS NULL OR ended_on > (SELECT date FROM chat_days WHERE rowid = 5000) + 1) AND started_on < (SELECT date FROM chat_days WHERE rowid = 5000)",
             "chat_days_valid",
         ),
         // Two stored chat-days out of (account_id, date, chat_id) order, though both unique.
         (
-            "UPDATE chat_days SET date = date + 1 WHERE rowid = (SELECT max(rowid) FROM chat_days WHERE account_id = 1) - 1",
+            "UPDATE chat_days SET date = date + 1 WHERE rowid = (SELECT max(rowid) FROM chat_days WHERE account_id = (SELECT min(account_id) FROM accounts)) - 1",
             "chat_days_one_per_chat_day",
+        ),
+        // A pool size that the stays do not account for.
+        (
+            "UPDATE account_days SET pool_size = pool_size + 1 WHERE rowid = 200",
+            "account_days_consistent",
+        ),
+        // A service-day dearer than its bounds allow.
+        (
+            "UPDATE service_days SET cost = 10000 WHERE rowid = (SELECT min(rowid) FROM service_days WHERE service = 'classifications')",
+            "costs_within_bounds",
+        ),
+        // A first use after the adoption day although a chat was active that day.
+        (
+            "DELETE FROM service_days WHERE rowid = (SELECT min(sd.rowid) FROM service_days sd JOIN subscriptions s USING (account_id, service) WHERE sd.date = s.adopted_on)",
+            "first_use_is_adoption",
         ),
         // A service-day on a chat that has no chat-day that day.
         (
@@ -79,18 +99,22 @@ fn exports_agree_and_never_overwrite_without_force() {
 
     let text = String::from_utf8(bytes).unwrap();
     let mut lines = text.lines();
-    assert_eq!(
-        lines.next().unwrap(),
-        "account_id,chat_id,chat_type,date,has_tasks,has_classifications,has_amocrm_call,num_services,has_both,cost_dialog,total_cost_tasks,total_cost_classifications,cost_amocrm_call,total_cost,n_tasks,n_classifications,n_amocrm_calls"
-    );
+    assert_eq!(lines.next().unwrap(), JOINT_COLUMNS.join(","));
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(first[3].len(), 10, "ISO date: {first:?}");
-    assert!(["0", "1"].contains(&first[4]));
+    assert_eq!(first[1].len(), 11, "zero-padded chat_id: {first:?}");
+    assert!(["0", "1"].contains(&first[13]));
     let csv_rows = text.lines().count() as u64 - 1;
     let view_rows: u64 = scalar(&db, "SELECT count(*) FROM joint_info").parse().unwrap();
-    let pq_rows: u64 = scalar(&db, &format!("SELECT count(*) FROM read_parquet('{}')", path_str(&pq)))
-        .parse()
-        .unwrap();
+    // (gen sql reads no files: DuckDB's own client does.)
+    let pq_rows: u64 = duckdb::Connection::open_in_memory()
+        .unwrap()
+        .query_row(
+            &format!("SELECT count(*) FROM read_parquet('{}')", path_str(&pq)),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
     assert_eq!(csv_rows, view_rows);
     assert_eq!(pq_rows, view_rows);
 
@@ -115,7 +139,7 @@ fn sql_is_read_only_and_formats() {
     let (code, _, err) = run(&["sql", "--db", path_str(&db), "DELETE FROM accounts"]);
     assert_eq!(code, 2);
     assert!(err.contains("read-only"), "{err}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "500");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
 
     let json = ok(&[
         "sql",
@@ -146,7 +170,7 @@ fn report_prints_every_report() {
         "service_days",
         "activity_by_weekday",
         "new_clients_by_month",
-        "growth",
+        "pool",
         "retention_by_cohort",
         "activity_by_month",
         "costs_by_month",
@@ -166,7 +190,7 @@ fn report_prints_every_report() {
         path_str(&db),
         "--format",
         "csv",
-        "WITH f AS (SELECT account_id, service, min(date) d FROM service_days GROUP BY ALL) SELECT count(*) FROM subscriptions s JOIN f USING (account_id, service) WHERE f.d <> s.adopted_on",
+        "WITH f AS (SELECT account_id, service, min(date) d FROM service_days GROUP BY ALL) SELECT count(*) FROM subscriptions s JOIN f USING (account_id, service) WHERE f.d < s.adopted_on",
     ]);
     assert_eq!(csv, "count_star()\n0\n");
 }
@@ -196,15 +220,15 @@ fn report_html_is_self_contained_with_charts() {
     // Five charts, each an inline SVG with data drawn.
     assert_eq!(html.matches("<svg ").count(), 5, "charts");
     for title in [
-        "Daily new clients per service",
-        "Active accounts per day",
+        "Daily new clients per paid service",
+        "Active chats per day",
         "Retention of converted subscribers",
         "Cost per day",
         "num_services distribution",
     ] {
         assert!(html.contains(title), "{title} missing");
     }
-    assert!(html.matches("<polyline").count() >= 3 + 1 + 3 + 2);
+    assert!(html.matches("<polyline").count() >= 3 + 2 + 3 + 2);
     // Nothing is fetched: no scripts, links or external sources (the SVG namespace is not a fetch).
     for banned in ["<script", "<link", "src=", "href=", "@import", "url("] {
         assert!(!html.contains(banned), "{banned} in the page");
@@ -231,17 +255,21 @@ fn report_rejects_unknown_names() {
 fn a_database_from_an_older_schema_asks_for_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "old", &[]);
-    // As if written before the calibration migration existed.
+    // As if written before the original model's migration existed.
     tamper(
         &db,
-        "DELETE FROM refinery_schema_history WHERE version = 3; DROP TABLE calibration_targets; DROP TABLE calendar",
+        "DELETE FROM refinery_schema_history WHERE version = 4; DROP TABLE chat_spells; DROP TABLE account_days",
     );
     let (code, _, err) = run(&["report", "--db", path_str(&db)]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("has schema version 2, this gen reads version 3; reload it with `gen load --db"),
+        err.contains("has schema version 3, this gen reads version 4; reload it with `gen load --db"),
         "{err}"
     );
+    // Without --replace a load refuses before migrating anything.
+    let (code, _, err) = run(&["load", "--db", path_str(&db), "--config", SAMPLE]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(scalar(&db, "SELECT max(version) FROM refinery_schema_history"), "3");
     // A --replace load migrates it and loads again.
     ok(&reload_sample(&db, &[]));
     ok(&["report", "--db", path_str(&db), "--report", "calibration", "--strict"]);

@@ -32,128 +32,115 @@ fn golden_messages() {
         (
             variant("  post90_daily_churn:", "  post90_daily_chrn:"),
             vec![],
-            "error: invalid config: bad.yaml:67:3: services_model.post90_daily_chrn: unknown key `post90_daily_chrn`; did you mean `post90_daily_churn`? (allowed: new_adopters_per_month, adoption_day_bias, trial_days, p_convert_after_trial, retention_targets, post90_daily_churn, distribute_to_chats, correlation)\n",
+            "error: invalid config: bad.yaml:139:3: services_model.post90_daily_chrn: unknown key `post90_daily_chrn`; did you mean `post90_daily_churn`? (allowed: launch_dates, trial_days, p_convert_after_trial, new_adopters_per_month, adoption_day_bias, retention_targets, post90_daily_churn, usage, distribute_to_chats, correlation)\n",
         ),
         (
-            variant("    tasks: 0.6", "    tasks: 1.6"),
+            variant("    tasks: 0.8", "    tasks: 1.8"),
             vec![],
-            "error: invalid config: bad.yaml:60:5: services_model.p_convert_after_trial.tasks: 1.6 is out of range; allowed: a probability in [0, 1]\n",
+            "error: invalid config: bad.yaml:125:5: services_model.p_convert_after_trial.tasks: 1.8 is out of range; allowed: a probability in [0, 1]\n",
         ),
         (
-            variant("    sigma: 0.8", "    sigma: -0.8"),
+            variant("sigma: 0.70}", "sigma: -0.70}"),
             vec![],
-            "error: invalid config: bad.yaml:30:5: activity.cost_dialog.sigma: -0.8 is out of range; allowed: a finite number > 0\n",
+            "error: invalid config: bad.yaml:110:48: services.cost_when_used.tasks.sigma: -0.7 is out of range; allowed: a number in [0, 10]\n",
         ),
         (
-            variant("  end_date: 2025-12-31", "  end_date: 2024-12-31"),
+            variant("  end_date: \"2025-12-31\"", "  end_date: \"2024-12-31\""),
             vec![],
-            "error: invalid config: bad.yaml:8:3: dataset.end_date: 2024-12-31 is out of range; allowed: a date on or after start_date 2025-01-01\n",
+            "error: invalid config: bad.yaml:10:3: dataset.end_date: 2024-12-31 is out of range; allowed: a date on or after start_date 2025-01-01\n",
         ),
         (
-            variant("  n_accounts: 10000", "  n_accounts: 0"),
+            variant("  n_accounts: 3000 ", "  n_accounts: 0 "),
             vec![],
-            "error: invalid config: bad.yaml:11:3: accounts.n_accounts: 0 is out of range; allowed: an integer in [1, 100000000]\n",
+            "error: invalid config: bad.yaml:14:3: accounts.n_accounts: 0 is out of range; allowed: a whole number in [1, 10000000]\n",
         ),
         (
-            variant(
-                "  dow_multiplier: [1.10, 1.10, 1.05, 1.05, 1.00, 0.45, 0.35]",
-                "  dow_multiplier: [1.10, 1.10, 1.05]",
-            ),
+            variant("  n_accounts: 3000 ", "  n_accounts: lots "),
             vec![],
-            "error: invalid config: bad.yaml:26:3: activity.dow_multiplier: has 3 entries; allowed: exactly 7 entries, Monday to Sunday\n",
+            "error: invalid config: bad.yaml:14:3: accounts.n_accounts: wrong type: found string \"lots\"; expected a whole number >= 0\n",
         ),
         (
-            variant("    60: 0.70", "    60: 0.90"),
+            variant("    Sat: 0.70", "    Sat: -0.70"),
             vec![],
-            "error: invalid config: bad.yaml:65:5: services_model.retention_targets.60: 0.9 is out of range; allowed: a share in (0, 0.85] (targets must not increase with the day)\n",
+            "error: invalid config: bad.yaml:61:5: activity.dow_multiplier.Sat: -0.7 is out of range; allowed: a number in [0, 1000000]\n",
         ),
         (
-            variant("    mode: one_chat", "    mode: one_chats"),
+            variant("    12: 0.95", "    13: 0.95"),
             vec![],
-            "error: invalid config: bad.yaml:69:5: services_model.distribute_to_chats.mode: `one_chats` is not a mode; did you mean `one_chat`? allowed: one_chat, spread\n",
+            "error: invalid config (2 problems):\n  bad.yaml:75:5: activity.month_multiplier.13: unknown month `13`; allowed: 1 … 12\n  bad.yaml:63:3: activity.month_multiplier: missing month(s) 12; every month 1 … 12 needs a multiplier\n",
         ),
         (
-            variant("  n_accounts: 10000", "  n_accounts: lots"),
+            variant("  base_q: 0.20 ", "  base_q: 0.20: 3 "),
             vec![],
-            "error: invalid config: bad.yaml:11:15: accounts.n_accounts: wrong type: found string \"lots\"; expected u64\n",
-        ),
-        (
-            variant("  base_daily_prob: 0.25", "  base_daily_prob: 0.25: 3"),
-            vec![],
-            "error: invalid config: bad.yaml:25:24: activity: YAML syntax error: mapping values are not allowed in this context (check the indentation and the `key: value` layout)\n",
-        ),
-        (
-            DEFAULT_NO_USAGE.clone(),
-            vec![],
-            "error: invalid config: bad.yaml:5:1: missing key `services_usage_days` (every key of configs/default.yaml is required)\n",
-        ),
-        (
-            variant("  start_date: 2025-01-01", "  start_date: 2025-13-01"),
-            vec![],
-            "error: invalid config: bad.yaml:7:3: dataset.start_date: `2025-13-01` is not a date; allowed: an ISO date like 2025-01-01\n",
-        ),
-        (
-            variant("0.95, 1.00, 1.05", "0.95, -1.00, 1.05"),
-            vec![],
-            "error: invalid config: bad.yaml:27:3: activity.month_multiplier[1]: -1 is out of range; allowed: a finite multiplier >= 0\n",
-        ),
-        (
-            variant("    whatsapp: 0.5", "    whatsapp: 0"),
-            vec![],
-            "error: invalid config: bad.yaml:20:5: chats.chat_types.whatsapp: 0 is out of range; allowed: a finite number > 0\n",
-        ),
-        (
-            variant("    30: 0.85", "    10: 0.85"),
-            vec![],
-            "error: invalid config: bad.yaml:64:5: services_model.retention_targets.10: day 10 is within a trial; allowed: days after the longest trial (14 days)\n",
-        ),
-        (
-            variant("  post90_daily_churn: 0.004", "  post90_daily_churn: 1.0"),
-            vec![],
-            "error: invalid config: bad.yaml:67:3: services_model.post90_daily_churn: 1 is out of range; allowed: a daily probability in [0, 1)\n",
-        ),
-        (
-            variant("    strength: 0.0", "    strength: 2"),
-            vec![],
-            "error: invalid config: bad.yaml:71:5: services_model.correlation.strength: 2 is out of range; allowed: a probability in [0, 1]\n",
-        ),
-        (
-            variant("    tasks: 1.5", "    tasks: 0"),
-            vec![],
-            "error: invalid config: bad.yaml:85:5: services_event_volume.dispersion_k.tasks: 0 is out of range; allowed: a finite number > 0\n",
+            "error: invalid config: bad.yaml:52:15: YAML syntax error: mapping values are not allowed in this context (check the indentation and the `key: value` layout)\n",
         ),
         (
             variant(
-                "    amocrm_call: 3\n  dispersion_k",
-                "    amocrm_call: 0.5\n  dispersion_k",
+                "tasks:            { r30: 0.85, r60: 0.60, r90: 0.45 }",
+                "tasks:            { r30: 0.85, r60: 0.90, r90: 0.45 }",
             ),
             vec![],
-            "error: invalid config: bad.yaml:83:5: services_event_volume.mean_events_per_active_day.amocrm_call: 0.5 is out of range; allowed: a number in [1, 1000000] (a usage day has at least one event)\n",
+            "error: invalid config: bad.yaml:136:36: services_model.retention_targets.tasks.r60: 0.9 is out of range; allowed: a share in [0, r30 = 0.85] (shares cannot grow with time)\n",
+        ),
+        (
+            variant("    mode: \"one_chat\"", "    mode: \"one_chats\""),
+            vec![],
+            "error: invalid config: bad.yaml:162:5: services_model.distribute_to_chats.mode: `one_chats` is not allowed; did you mean `one_chat`? allowed: one_chat, spread\n",
         ),
         (
             variant("  seed: 42", "  seed: -1"),
             vec![],
-            "error: invalid config: bad.yaml:6:9: dataset.seed: wrong type: found integer `-1`; expected u64\n",
+            "error: invalid config: bad.yaml:11:3: dataset.seed: wrong value: found integer `-1`; expected a whole number >= 0\n",
+        ),
+        (
+            variant("  seed: 42", "  seed: 18446744073709551616"),
+            vec![],
+            "error: invalid config: bad.yaml:11:9: dataset.seed: 18446744073709551616 is out of range; allowed: a whole number of at most 18446744073709551615\n",
         ),
         (
             variant("services_model:", "servics_model:"),
             vec![],
-            "error: invalid config: bad.yaml:48:1: servics_model: unknown key `servics_model`; did you mean `services_model`? (allowed: dataset, accounts, chats, activity, services, services_model, services_usage_days, services_event_volume, output)\n",
+            "error: invalid config: bad.yaml:117:1: servics_model: unknown key `servics_model`; did you mean `services_model`? (allowed: dataset, accounts, chats, chat_lifecycle, activity, services_usage_days, services_event_volume, services, services_model, output)\n",
+        ),
+        (
+            DEFAULT_NO_USAGE.clone(),
+            vec![],
+            "error: invalid config: bad.yaml: missing key `services_usage_days` (see configs/default.yaml for every key and its meaning)\n",
+        ),
+        (
+            variant("  trial_days: 7 ", "  trial_days: 7.5 "),
+            vec![],
+            "error: invalid config: bad.yaml:123:3: services_model.trial_days: wrong type: found number `7.5`; expected a whole number of days, or a map tasks / classifications / amocrm_call → days\n",
+        ),
+        (
+            variant("    - viber", "    - ''"),
+            vec![],
+            "error: invalid config: bad.yaml:33:7: chats.chat_types[6]: is an empty name; allowed: a non-empty chat type such as whatsapp\n",
+        ),
+        (
+            variant("  start_date: \"2025-01-01\"", "  start_date: \"2025-13-01\""),
+            vec![],
+            "error: invalid config: bad.yaml:9:3: dataset.start_date: `2025-13-01` is not a date; allowed: an ISO date like 2025-01-01\n",
+        ),
+        (
+            variant("  chat_id_digits: 11 ", "  chat_id_digits: 5 "),
+            vec![],
+            "error: invalid config: bad.yaml:24:3: chats.chat_id_digits: 5 digits leave room for 33 chats per account, but this config may create up to about 288; allowed: more digits (or fewer accounts, arrivals or days)\n",
+        ),
+        (
+            variant("    dist: \"geometric\"", "    dist: \"geometrc\""),
+            vec![],
+            "error: invalid config: bad.yaml:46:5: chat_lifecycle.lifetime.dist: `geometrc` is not allowed; did you mean `geometric`? allowed: geometric\n",
         ),
         (
             usage_gen::config::DEFAULT_CONFIG.to_string(),
-            vec!["--set", "services_model.trial_days.tasks=0"],
-            "error: invalid config: --set services_model.trial_days.tasks=0: services_model.trial_days.tasks: 0 is out of range; allowed: an integer number of days in [1, 365]\n",
+            vec!["--set", "services_model.trial_days=30"],
+            "error: invalid config: --set services_model.trial_days=30: services_model.trial_days: 30 is out of range; allowed: a whole number of days in [0, 29] (retention is measured from day 30)\n",
         ),
         (
             usage_gen::config::DEFAULT_CONFIG.to_string(),
             vec!["--set", "accounts.n_acounts=5"],
-            "error: invalid config: --set accounts.n_acounts=5: accounts.n_acounts: unknown key `n_acounts` under `accounts`; did you mean `n_accounts`? (allowed: n_accounts, before_start_share, activity_shape)\n",
-        ),
-        (
-            usage_gen::config::DEFAULT_CONFIG.to_string(),
-            vec!["--set", "services_model.trial_days.tasks=-3"],
-            "error: invalid config: --set services_model.trial_days.tasks=-3: services_model.trial_days.tasks: wrong value: found integer `-3`; expected u32\n",
+            "error: invalid config: --set accounts.n_acounts=5: accounts.n_acounts: unknown key `n_acounts` under `accounts`; did you mean `n_accounts`? (allowed: n_accounts, account_id_min, account_id_max, before_start_share, activity_shape)\n",
         ),
         (
             usage_gen::config::DEFAULT_CONFIG.to_string(),
@@ -178,13 +165,40 @@ static DEFAULT_NO_USAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(
     format!("{}{}", &text[..start], &text[end..])
 });
 
+/// Problems of every kind — syntax aside — come together: unknown keys, wrong types, missing keys
+/// and out-of-range values, from the file and from --set.
 #[test]
-fn several_problems_are_reported_together() {
-    let text =
-        variant("    tasks: 0.6", "    tasks: 1.6").replacen("  before_start_share: 0.5", "  before_start_share: 2", 1);
-    let err = load_err(&text, &[]);
-    assert!(err.starts_with("error: invalid config (2 problems):\n"), "{err}");
-    assert!(err.contains("accounts.before_start_share: 2 is out of range"), "{err}");
+fn every_problem_is_reported_together() {
+    let text = variant("    tasks: 0.8", "    tasks: 1.8")
+        .replacen("  n_accounts: 3000 ", "  n_accounts: 3000\n  n_acounts: 5\n", 1)
+        .replacen("  chat_id_digits: 11 ", "  chat_id_digits: eleven ", 1)
+        .replacen("  reactivation_prob: 0.002", "", 1);
+    let err = load_err(
+        &text,
+        &[
+            "--set",
+            "activity.base_q=-1",
+            "--set",
+            "accounts.activity_shape=2",
+            "--set",
+            "nope.x=1",
+        ],
+    );
+    assert!(err.starts_with("error: invalid config (6 problems):\n"), "{err}");
+    for part in [
+        "--set nope.x=1: nope.x: unknown key `nope`",
+        "accounts.n_acounts: unknown key `n_acounts`; did you mean `n_accounts`?",
+        "chats.chat_id_digits: wrong type: found string \"eleven\"",
+        "chat_lifecycle: missing key `reactivation_prob`",
+        "--set activity.base_q=-1: activity.base_q: -1 is out of range",
+        "services_model.p_convert_after_trial.tasks: 1.8 is out of range",
+    ] {
+        assert!(err.contains(part), "{part} missing from {err}");
+    }
+    // No Rust type names anywhere.
+    for rust in ["u64", "u32", "f64", "struct", "Raw", "u128"] {
+        assert!(!err.contains(rust), "{rust} in {err}");
+    }
 }
 
 #[test]
@@ -241,7 +255,7 @@ fn config_show_and_validate() {
     let shown = ok(&["config", "show", "--set", "accounts.n_accounts=12", "--seed", "9"]);
     assert!(shown.contains("n_accounts: 12") && shown.contains("seed: 9"), "{shown}");
     let v = ok(&["config", "validate", "--config", SAMPLE]);
-    assert!(v.starts_with("ok: ") && v.contains("500 accounts"), "{v}");
+    assert!(v.starts_with("ok: ") && v.contains("300 accounts"), "{v}");
     // What `config show` prints is itself a valid config that gives the same effective config.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("shown.yaml");

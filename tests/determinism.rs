@@ -10,8 +10,8 @@ use common::*;
 fn same_seed_same_bytes_any_threads_other_seed_differs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // 700 accounts = 3 generation blocks, so thread interleaving is really exercised.
-    let n = ["--set", "accounts.n_accounts=700"];
+    // 500 accounts = 8 generation blocks, so thread interleaving is really exercised.
+    let n = ["--set", "accounts.n_accounts=500"];
     let one = load_sample(d, "t1", &[&n[..], &["--threads", "1"]].concat());
     let four = load_sample(d, "t4", &[&n[..], &["--threads", "4"]].concat());
     let again = load_sample(d, "again", &[&n[..], &["--threads", "2"]].concat());
@@ -28,19 +28,34 @@ fn same_seed_same_bytes_any_threads_other_seed_differs() {
     assert!(a == c, "a rerun gave a different export");
     assert!(a != x, "a different seed gave the same data");
 
-    for table in ["accounts", "chats", "subscriptions", "service_days"] {
+    for table in [
+        "accounts",
+        "chats",
+        "chat_spells",
+        "account_days",
+        "subscriptions",
+        "service_days",
+    ] {
         let p = export_csv(&one, &d.join(format!("1-{table}.csv")), &["--table", table]);
         let q = export_csv(&four, &d.join(format!("4-{table}.csv")), &["--table", table]);
         assert!(p == q, "{table} differs between thread counts");
     }
-    let hashes = "SELECT sha256_accounts || sha256_chats || sha256_subscriptions || sha256_chat_days || sha256_service_days || config_sha256 FROM dataset";
+    let hashes = "SELECT sha256_accounts || sha256_chats || sha256_chat_spells || sha256_account_days || sha256_subscriptions || sha256_chat_days || sha256_service_days || config_sha256 FROM dataset";
     assert_eq!(scalar(&one, hashes), scalar(&four, hashes));
     assert_eq!(scalar(&one, hashes), scalar(&segmented, hashes));
     assert_ne!(scalar(&one, hashes), scalar(&other, hashes));
 
     // Not only the contents: the stored row order (what a scan without ORDER BY returns) is the
     // same however the load was threaded or split into statements.
-    for table in ["accounts", "chats", "subscriptions", "chat_days", "service_days"] {
+    for table in [
+        "accounts",
+        "chats",
+        "chat_spells",
+        "account_days",
+        "subscriptions",
+        "chat_days",
+        "service_days",
+    ] {
         let q = format!("SELECT count(*) || ' ' || md5(string_agg(t::VARCHAR, '|' ORDER BY rowid)) FROM {table} t");
         let stored = scalar(&one, &q);
         assert_eq!(

@@ -25,28 +25,33 @@ fn sample_config_seed_42_is_pinned() {
     let plan = Plan::new(&cfg, &cal);
     let generator = Generator::new(&cfg, &cal, &plan);
     let mut hashes = TableHashes::default();
-    let mut rows = [0u64; 5];
-    let mut first_costs = Vec::new();
+    let mut rows = [0u64; 7];
+    let mut first = (Vec::new(), Vec::new());
     for i in 0..generator.n_blocks() {
-        let block = generator.block(i);
+        let block = generator.block(i).unwrap();
         if i == 0 {
-            first_costs = block.chat_days.cost_dialog[..3].to_vec();
+            first = (
+                block.chat_days.chat_id[..3].to_vec(),
+                block.service_days.cost[..3].to_vec(),
+            );
         }
         hashes.add(&block.digests());
         for (r, n) in rows.iter_mut().zip(block.row_counts()) {
             *r += n;
         }
     }
-    assert_eq!(rows, [500, 1035, 312, 51357, 7620]);
-    assert_eq!(first_costs, [0.04216, 0.014936, 0.023103]);
+    assert_eq!(rows, [300, 29974, 30179, 109500, 456, 264319, 24676]);
+    assert_eq!(first, (vec![35172393937, 68711918480, 4701386502], vec![2.0, 2.0, 2.0]));
     assert_eq!(
         hashes.finish(),
         [
-            "e5dbe43c89e9162fecaa760aa5a95e27a42cd267f076bdc5437a6886f56d7dfe",
-            "95af3231b08b735e9955a0da3e62b5fa34c26b5af63d2416ed976083b3cf60cb",
-            "7221787d72120251782d19378d4bd8148583af0726254d6384efdabd4cdf81ac",
-            "11826117ddecefbafef4beb4c3f78dd717b8b7ea805f044dcb3bcef8dd2c4320",
-            "c820a5d92f025ad31984caa0e6d04d4684bf71f8d6fcea5da15327777eff81d4",
+            "7052525d8975a59df3a7aead3e3ad7ae8612c5c2dc3f0d8a549f887fb0cf8a9b",
+            "a881ee46ab81435d33b824db290fe60db104e5bb15a7d276e7a7385b7a8fefbf",
+            "08a002ccdc8960aaed3046d33bdb62b713fc26377b6a5f97577d38a8a3b1193a",
+            "fa58bfb776798912990ebe2bed615f56c60ebaf5e72e4494dda8dd35bd814118",
+            "6152602360139ca781a17afc2daab0321c0c285d635444918cfe01bf964860f3",
+            "aa5a4ac5e1c612d291261270a00f661c1cef370cdf6d02252672c22b2ab4f91d",
+            "cbb1d3a1b827f5634f0a57b4be9895d749665e721e96f96288a38cf3a98c8944",
         ]
     );
 }

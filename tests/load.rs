@@ -12,7 +12,7 @@ fn load_creates_tables_view_and_provenance() {
     let out = ok(&["load", "--db", path_str(&db), "--config", SAMPLE]);
     assert!(out.contains("joint_info (view)"), "{out}");
     assert!(out.contains("rows/s"), "{out}");
-    assert!(out.contains("checks: 12/12 passed") || out.contains("passed"), "{out}");
+    assert!(out.contains("checks: 14/14 passed"), "{out}");
 
     let cols = ok(&[
         "sql",
@@ -23,52 +23,39 @@ fn load_creates_tables_view_and_provenance() {
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'joint_info' ORDER BY ordinal_position",
     ]);
     let cols: Vec<&str> = cols.lines().skip(1).collect();
-    assert_eq!(
-        cols,
-        [
-            "account_id",
-            "chat_id",
-            "chat_type",
-            "date",
-            "has_tasks",
-            "has_classifications",
-            "has_amocrm_call",
-            "num_services",
-            "has_both",
-            "cost_dialog",
-            "total_cost_tasks",
-            "total_cost_classifications",
-            "cost_amocrm_call",
-            "total_cost",
-            "n_tasks",
-            "n_classifications",
-            "n_amocrm_calls",
-        ]
-    );
+    assert_eq!(cols, JOINT_COLUMNS);
 
     let joint: u64 = scalar(&db, "SELECT count(*) FROM joint_info").parse().unwrap();
     let chat_days: u64 = scalar(&db, "SELECT rows_chat_days FROM dataset").parse().unwrap();
-    assert!(joint > 10_000, "{joint}");
+    assert!(joint > 200_000, "{joint}");
     assert_eq!(joint, chat_days);
     assert_eq!(
         scalar(
             &db,
             "SELECT n_accounts || ' ' || start_date || ' ' || end_date FROM dataset"
         ),
-        "500 2025-01-01 2025-12-31"
+        "300 2025-01-01 2025-12-31"
     );
-    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "500");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
     assert_eq!(scalar(&db, "SELECT length(config_sha256) FROM dataset"), "64");
     assert_eq!(
         scalar(&db, "SELECT count(*) FROM check_results WHERE passed"),
         scalar(&db, "SELECT count(*) FROM check_results")
     );
-    // Every service has adopters, and service usage reaches the joint view.
-    assert_eq!(scalar(&db, "SELECT count(DISTINCT service) FROM subscriptions"), "3");
+    // Every service has users, and their events reach the joint view.
+    assert_eq!(scalar(&db, "SELECT count(DISTINCT service) FROM service_days"), "4");
     assert_eq!(
         scalar(
             &db,
-            "SELECT sum(n_tasks + n_classifications + n_amocrm_calls) = (SELECT sum(n_events) FROM service_days) FROM joint_info"
+            "SELECT sum(n_tasks + n_classifications + n_amocrm_calls) = (SELECT sum(n_events) FROM service_days WHERE service <> 'dialog') FROM joint_info"
+        ),
+        "true"
+    );
+    // Account ids from the configured range, 11-digit chat ids.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT min(account_id) >= 10000000 AND max(account_id) <= 28000000 AND min(length(chat_id)) = 11 AND max(length(chat_id)) = 11 FROM joint_info"
         ),
         "true"
     );
@@ -82,10 +69,10 @@ fn migrations_are_recorded_and_not_rerun() {
         &db,
         "SELECT string_agg(version || ':' || name, ' ' ORDER BY version) FROM refinery_schema_history",
     );
-    assert_eq!(history, "1:tables 2:joint_info 3:calibration");
+    assert_eq!(history, "1:tables 2:joint_info 3:calibration 4:original_model");
     let out = ok(&reload_sample(&db, &[]));
     assert!(!out.contains("migrations applied"), "{out}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "3");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "4");
 }
 
 #[test]
@@ -116,6 +103,8 @@ fn set_overrides_reach_the_data() {
             "accounts.n_accounts=40",
             "--set",
             "dataset.end_date=2025-03-31",
+            "--set",
+            "accounts.activity_shape=2",
         ],
     );
     assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "40");
@@ -126,6 +115,11 @@ fn set_overrides_reach_the_data() {
     assert_eq!(
         scalar(&db, "SELECT value FROM config_values WHERE key = 'accounts.n_accounts'"),
         "40"
+    );
+    // An extension key the file leaves out can be set, and reaches the data.
+    assert_eq!(
+        scalar(&db, "SELECT count(DISTINCT activity_level) > 30 FROM accounts"),
+        "true"
     );
 }
 
@@ -140,42 +134,66 @@ fn spread_mode_and_correlation_load_and_pass_checks() {
             "services_model.distribute_to_chats.mode=spread",
             "--set",
             "services_model.correlation.strength=0.8",
+            "--set",
+            "services.classifications_split={qc: 0.2, check_list: 0.1}",
         ],
     );
     assert_eq!(scalar(&db, "SELECT distribute_mode FROM dataset"), "spread");
-    // Spreading puts one account-day's usage on several chats somewhere in the data.
-    let multi: u64 = scalar(&db, "SELECT count(*) FROM (SELECT account_id, date FROM service_days GROUP BY ALL HAVING count(DISTINCT chat_id) > 1)").parse().unwrap();
+    // Spreading puts one account-day's paid usage on several chats somewhere in the data.
+    let multi: u64 = scalar(
+        &db,
+        "SELECT count(*) FROM (SELECT account_id, date FROM service_days WHERE service <> 'dialog' GROUP BY ALL HAVING count(DISTINCT chat_id) > 1)",
+    )
+    .parse()
+    .unwrap();
     assert!(multi > 0);
+    // The classifications cost is split into its components, which still add up.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT sum(cost_qc) > 0 AND sum(cost_check_list) > 0 AND bool_and(abs(cost_classification + cost_qc + cost_check_list - total_cost_classifications) < 1e-9) FROM joint_info"
+        ),
+        "true"
+    );
 }
 
 #[test]
-fn unit_costs_below_the_stored_resolution_still_cost_something() {
-    // A median of 2e-6 with sigma 3 puts a good share of unit-cost draws below 5e-7, which would
-    // round to 0; a used service costs at least 0.000001 instead, and the load passes its checks.
+fn usage_pricing_and_window_scaling_load_and_pass_checks() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(
         dir.path(),
-        "tiny",
+        "up",
         &[
             "--set",
-            "services.cost_when_used.tasks.median=0.000002",
+            "services_model.usage.enabled=true",
             "--set",
-            "services.cost_when_used.tasks.sigma=3",
+            "services_usage_days.scale_to_window=true",
+            "--set",
+            "services_model.adoption_day_bias.type=polynomial",
+            "--set",
+            "services_model.trial_days={tasks: 0, classifications: 14, amocrm_call: 3}",
         ],
+    );
+    // Dialog days now have events (Poisson base rate), and costs follow the pricing bounds.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT sum(n_events) > 0 FROM service_days WHERE service = 'dialog'"
+        ),
+        "true"
     );
     assert_eq!(
         scalar(
             &db,
-            "SELECT min(cost) = 0.000001 FROM service_days WHERE service = 'tasks'"
+            "SELECT bool_and(cost BETWEEN 2.0 AND 42.0) FROM service_days WHERE service = 'dialog'"
         ),
         "true"
     );
-    // Not an artefact of a tiny sample: many tasks days sit at the floor.
-    let floored: u64 = scalar(
-        &db,
-        "SELECT count(*) FROM service_days WHERE service = 'tasks' AND cost = 0.000001",
-    )
-    .parse()
-    .unwrap();
-    assert!(floored >= 10, "{floored} tasks days at the floor");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(DISTINCT (trial_ends_on - adopted_on)::VARCHAR, ' ' ORDER BY (trial_ends_on - adopted_on)::VARCHAR) FROM subscriptions"
+        ),
+        "0 14 3"
+    );
 }

@@ -1,64 +1,60 @@
--- Service usage: usage days per 30 subscribed days (adoption days left out, since they are always
--- usage days; the model's probability q = min(1, mean_active_days / 30 × usage_factor) per day
--- maps counts back to the knob's scale), events per usage day and their negative-binomial
--- dispersion, how usage lands on chats, and same-day bundling across services
--- (P(both) = q1·q2 + strength² · (min(q1, q2) − q1·q2) on days both are subscribed).
-WITH r AS (
-    SELECT end_date AS e FROM dataset
-),
-m AS (
-    SELECT item AS service, target AS mean_active_days
-    FROM calibration_targets WHERE knob = 'services_usage_days.mean_active_days'
-),
+-- Service usage: dialog days per account and usage days per adopter (the mean, and the mean of
+-- the square, which the dispersion k moves), adopter intensity, events per usage day and their
+-- dispersion 1/k (an unbiased estimate given the configured mean: ((x − μ)² − x) / μ²), and how
+-- usage lands on chats. A usage day is an (account, service, date); in spread mode its events and
+-- cost are the sum over its chats.
+WITH t AS (SELECT knob, item, metric, param FROM calibration_targets),
 usage AS (
     SELECT account_id, service, date, sum(n_events) AS events, count(*) AS chats
-    FROM service_days GROUP BY account_id, service, date
+    FROM service_days GROUP BY ALL
 ),
-subscribed AS (
-    SELECT s.account_id, s.service, c.date, least(1, m.mean_active_days / 30 * c.usage_factor) AS q
-    FROM subscriptions s
-    JOIN m USING (service)
-    CROSS JOIN r
-    JOIN calendar c ON c.date > s.adopted_on AND c.date < coalesce(s.ended_on, r.e + 1)
+dialog AS (
+    SELECT a.account_id, count(u.date) AS x
+    FROM accounts a LEFT JOIN usage u ON u.account_id = a.account_id AND u.service = 'dialog'
+    GROUP BY ALL
 ),
-active AS (
-    SELECT s.account_id, s.service, s.date, s.q, (u.date IS NOT NULL) AS used
-    FROM subscribed s LEFT JOIN usage u USING (account_id, service, date)
-),
-pairs AS (
-    SELECT a.q AS q1, b.q AS q2, (a.used AND b.used)::INTEGER AS both_used,
-           (SELECT target FROM calibration_targets
-            WHERE knob = 'services_model.correlation.strength' AND metric LIKE 'bundling%') AS r2
-    FROM active a JOIN active b ON a.account_id = b.account_id AND a.date = b.date AND a.service < b.service
+adopters AS (
+    SELECT s.service, s.account_id, count(u.date) AS x
+    FROM subscriptions s LEFT JOIN usage u USING (account_id, service)
+    GROUP BY ALL
+    HAVING count(u.date) > 0
 ),
 usage_chats AS (
     SELECT u.account_id, u.date, count(*) AS a
-    FROM chat_days cd JOIN (SELECT DISTINCT account_id, date FROM usage) u USING (account_id, date)
-    GROUP BY u.account_id, u.date
+    FROM chat_days cd JOIN (SELECT DISTINCT account_id, date FROM usage WHERE service <> 'dialog') u USING (account_id, date)
+    GROUP BY ALL
 )
-SELECT 'services_usage_days.mean_active_days' AS knob, service AS item, 'usage days per 30 subscribed days' AS metric,
-       any_value(m.mean_active_days) * sum(used::INTEGER) / sum(q) AS observed, count(*) AS n,
-       any_value(m.mean_active_days) * sqrt(sum(q * (1 - q))) / sum(q) AS se
-FROM active JOIN m USING (service)
-GROUP BY service
+SELECT 'services_usage_days.dialog.mean_active_days' AS knob, 'dialog' AS item, 'dialog days per account' AS metric,
+       avg(x) AS observed, count(*) AS n, NULL::DOUBLE AS se, NULL::DOUBLE AS target
+FROM dialog
 UNION ALL
-SELECT 'services_event_volume.mean_events_per_active_day', service, 'mean events per usage day', avg(events), count(*), NULL
-FROM usage
-GROUP BY service
+SELECT 'services_usage_days.dialog.dispersion_k', 'dialog', 'mean of (dialog days per account)^2', avg(x * x), count(*), NULL, NULL
+FROM dialog
 UNION ALL
-SELECT 'services_event_volume.dispersion_k', service, 'negative-binomial k (moments)',
-       pow(avg(events) - 1, 2) / nullif(var_samp(events) - (avg(events) - 1), 0), count(*), NULL
-FROM usage
-GROUP BY service
+SELECT 'services_usage_days.mean_active_days', service, 'usage days per adopter (at least the adoption day)', avg(x), count(*), NULL, NULL
+FROM adopters GROUP BY service
 UNION ALL
-SELECT 'services_model.distribute_to_chats.mode', 'one_chat', 'chats per account usage-day', avg(n), count(*), NULL
+SELECT 'services_usage_days.dispersion_k', service, 'mean of (usage days per adopter (at least the adoption day))^2',
+       avg(x * x), count(*), NULL, NULL
+FROM adopters GROUP BY service
+UNION ALL
+SELECT 'services_usage_days.intensity_sigma', NULL, 'sd of ln(intensity) over adopters', stddev_samp(ln(intensity)), count(*), NULL, NULL
+FROM subscriptions
+UNION ALL
+SELECT 'services_event_volume.mean_events_per_active_day', service, 'mean events per usage day', avg(events), count(*), NULL, NULL
+FROM usage WHERE service <> 'dialog' GROUP BY service
+UNION ALL
+SELECT 'services_model.usage.base_event_rate_per_day', service, 'mean events per usage day (Poisson)', avg(events), count(*), NULL, NULL
+FROM usage WHERE service <> 'dialog' GROUP BY service
+UNION ALL
+SELECT t.knob, u.service, t.metric, avg((pow(u.events - t.param, 2) - u.events) / pow(t.param, 2)), count(*), NULL, NULL
+FROM usage u JOIN t ON t.item = u.service AND t.knob = 'services_event_volume.dispersion_k'
+GROUP BY ALL
+UNION ALL
+SELECT 'services_model.distribute_to_chats.mode', 'one_chat', 'chats per account usage-day', avg(n), count(*), NULL, NULL
 FROM (SELECT count(DISTINCT chat_id) AS n FROM service_days GROUP BY account_id, date)
 UNION ALL
-SELECT 'services_model.distribute_to_chats.mode', 'spread', 'chats per service usage-day / expected',
-       sum(chats) / sum(a * (1 - pow(1 - 1 / a, events))), sum(a * (1 - pow(1 - 1 / a, events))), NULL
+SELECT 'services_model.distribute_to_chats.mode', 'spread', 'chats per paid usage-day / expected',
+       sum(least(chats, events)) / sum(a * (1 - pow(1 - 1 / a, events))), sum(a * (1 - pow(1 - 1 / a, events))), NULL, NULL
 FROM usage JOIN usage_chats USING (account_id, date)
-UNION ALL
-SELECT 'services_model.correlation.strength', NULL, 'bundling strength squared (excess same-day use)',
-       (sum(both_used) - sum(q1 * q2)) / nullif(sum(least(q1, q2)) - sum(q1 * q2), 0), count(*),
-       sqrt(sum(p * (1 - p))) / nullif(sum(least(q1, q2)) - sum(q1 * q2), 0)
-FROM (SELECT *, r2 * least(q1, q2) + (1 - r2) * q1 * q2 AS p FROM pairs)
+WHERE service <> 'dialog' AND events > 0

@@ -1,6 +1,6 @@
--- Daily new clients per service (first-ever use)
+-- Daily new clients per paid service (first-ever use)
 WITH first_use AS (
-    SELECT service, min(date) AS first_day FROM service_days GROUP BY account_id, service
+    SELECT service, min(date) AS first_day FROM service_days WHERE service <> 'dialog' GROUP BY account_id, service
 ),
 services AS (SELECT DISTINCT service FROM subscriptions)
 SELECT c.date AS x, s.service AS series, count(f.first_day) AS y

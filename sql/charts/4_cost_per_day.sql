@@ -1,5 +1,5 @@
--- Cost per day: dialog and services
-SELECT date AS x, 'dialog' AS series, sum(cost_dialog) AS y FROM chat_days GROUP BY date
-UNION ALL
-SELECT date, 'services', sum(cost) FROM service_days GROUP BY date
+-- Cost per day: dialog and paid services
+SELECT date AS x, CASE WHEN service = 'dialog' THEN 'dialog' ELSE 'paid services' END AS series, sum(cost) AS y
+FROM service_days
+GROUP BY ALL
 ORDER BY x, series

@@ -2,8 +2,8 @@
 -- A load stores chat_days in (account_id, date, chat_id) order, strictly increasing, and that order
 -- implies the uniqueness (a chat belongs to one account: chat_days_valid). It is checked in one
 -- streaming pass over the stored order (`lag() OVER ()` follows the scan, which keeps insertion
--- order) instead of a hash table over every chat-day: 2-3x faster at 10 M rows, and no spilling
--- at 100 M. Returns each row that does not strictly follow its predecessor, with the predecessor.
+-- order) instead of a hash table over every chat-day. Returns each row that does not strictly
+-- follow its predecessor, with the predecessor.
 SELECT account_id, date, chat_id, prev_account_id, prev_date, prev_chat_id
 FROM (
     SELECT account_id, date, chat_id,

@@ -1,4 +1,4 @@
--- In one_chat mode, all of an account-day's service usage lands on a single chat row.
+-- In one_chat mode, all of an account-day's usage (dialog included) lands on a single chat row.
 SELECT sd.account_id, sd.date, count(DISTINCT sd.chat_id) AS chats_with_usage
 FROM service_days sd
 CROSS JOIN dataset d

@@ -1,6 +1,7 @@
--- num_services distribution: share of joint rows with 0, 1, 2 and 3 services.
+-- num_services distribution: share of joint rows with 0, 1, 2 and 3 paid services.
 WITH used AS (
-    SELECT count(DISTINCT service) AS num_services FROM service_days GROUP BY chat_id, date
+    SELECT count(DISTINCT service) AS num_services
+    FROM service_days WHERE service <> 'dialog' GROUP BY chat_id, date
 ),
 counts AS (
     SELECT num_services, count(*) AS rows FROM used GROUP BY num_services

@@ -1,8 +1,9 @@
--- Adopters per service with the correct "new client" definition (first-ever use day), beside the
--- subscription schedules: total adopters = sum of daily new clients.
+-- Adopters per paid service with the "new client" definition (first-ever use day), beside the
+-- subscription schedules: total adopters = sum of daily new clients; conversion, churn, and the
+-- subscriptions still active at the end.
 WITH first_use AS (
     SELECT account_id, service, min(date) AS first_day
-    FROM service_days
+    FROM service_days WHERE service <> 'dialog'
     GROUP BY account_id, service
 ),
 daily AS (

@@ -1,5 +1,5 @@
 -- Joint rows per month, per day of the month inside the data, relative to the mean month: the
--- month_multiplier profile (mixed with growth in accounts and each month's weekday mix).
+-- month_multiplier profile (mixed with each month's weekday mix).
 WITH m AS (
     SELECT month(date) AS month, count(*) AS rows, count(DISTINCT date) AS days FROM chat_days GROUP BY month
 )

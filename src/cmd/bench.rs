@@ -1,6 +1,6 @@
 //! `gen bench`: the real `gen load` beside DuckDB's own ingest. For each size it runs this binary's
 //! `load` on the built-in default config scaled to that many joint rows, then has DuckDB create
-//! the same number of rows of the same five table shapes with `CREATE TABLE … AS SELECT … FROM
+//! the same number of rows of the same seven table shapes with `CREATE TABLE … AS SELECT … FROM
 //! range()` (`sql/bench/ctas.sql`), and prints rows/s of both, their ratio, the generate/append
 //! split, the checks, the CPU time of both and the peak memory of the load. Each size runs
 //! `--repeat` times, load and CTAS alternating, and the medians are reported (shared machines are
@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{self as cfg, Source};
 use crate::db;
 use crate::model::account::Generator;
+use crate::model::block::CHAT_DAYS;
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
@@ -111,11 +112,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     };
     let per_account = rows_per_account()?;
-    println!(
+    crate::out!(
         "gen bench: built-in default config scaled by accounts.n_accounts ({per_account:.1} joint rows per account); files in {}",
         dir.display()
     );
-    println!("machine: {}", machine());
+    crate::out!("machine: {}", machine());
     let mut table = Vec::new();
     for &target in &args.rows {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
@@ -124,12 +125,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let mut loads = Vec::new();
         let mut ctases = Vec::new();
         for rep in 1..=args.repeat {
-            eprintln!(
+            crate::err!(
                 "gen bench: {target} joint rows ({accounts} accounts), run {rep}/{}: gen load …",
                 args.repeat
             );
             let load = run_load(&db_path, accounts, args.threads)?;
-            eprintln!(
+            crate::err!(
                 "gen bench: {target} joint rows, run {rep}/{}: CREATE TABLE AS SELECT …",
                 args.repeat
             );
@@ -143,7 +144,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let identical = if target <= args.compare_threads_up_to {
             // The other of 1 and 2 threads: the default is one worker on a 2-core machine.
             let other: u16 = if loads[0].figures.threads == 1 { 2 } else { 1 };
-            eprintln!("gen bench: {target} joint rows: again at --threads {other}, comparing exports …");
+            crate::err!("gen bench: {target} joint rows: again at --threads {other}, comparing exports …");
             let again = dir.join(format!("load-{target}-t{other}.duckdb"));
             run_load(&again, accounts, Some(other))?;
             let same = export_digest(&db_path, &dir.join("a.csv"))? == export_digest(&again, &dir.join("b.csv"))?;
@@ -181,7 +182,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Joint rows per account of the built-in default, from generating its first 2048 accounts.
+/// Joint rows per account of the built-in default, from generating its first 512 accounts.
 fn rows_per_account() -> Result<f64> {
     let config = cfg::load(&Source::builtin(), None, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
     let cal = Calendar::new(&config);
@@ -190,8 +191,8 @@ fn rows_per_account() -> Result<f64> {
     let blocks = generator.n_blocks().min(8);
     let (mut rows, mut accounts) = (0u64, 0u64);
     for i in 0..blocks {
-        let counts = generator.block(i).row_counts();
-        rows += counts[3];
+        let counts = generator.block(i).map_err(|e| anyhow::anyhow!(e))?.row_counts();
+        rows += counts[CHAT_DAYS];
         accounts += counts[0];
     }
     Ok(rows as f64 / accounts.max(1) as f64)
@@ -278,7 +279,7 @@ fn cpu_seconds() -> CpuSeconds {
     }
 }
 
-/// DuckDB creating the same rows itself: one transaction of five CTAS from `range()`, committed.
+/// DuckDB creating the same rows itself: one transaction of seven CTAS from `range()`, committed.
 /// Returns wall and CPU seconds (this process is otherwise idle meanwhile).
 fn ctas(path: &Path, rows: &std::collections::BTreeMap<String, u64>) -> Result<(f64, f64)> {
     remove(path, false);
@@ -334,10 +335,10 @@ fn remove(db_path: &Path, keep: bool) {
 
 fn print_row(r: &Row, header: bool) {
     if header {
-        println!(
+        crate::out!(
             "| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s | CTAS rows/s | ratio | ratio range | gen load cpu-s | CTAS cpu-s | generate cpu-s | load s | checks s | peak RSS MB | threads | export at other threads |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        crate::out!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     }
     let f = &r.load.figures;
     let all: u64 = f.rows.values().sum();
@@ -350,7 +351,7 @@ fn print_row(r: &Row, header: bool) {
         Some((t, false)) => format!("DIFFERENT ({t})"),
         None => "not compared".to_string(),
     };
-    println!(
+    crate::out!(
         "| {} | {} | {} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.2} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
         f.joint_rows,
         r.accounts,

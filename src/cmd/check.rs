@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::DbArgs;
+use super::{DbArgs, MemoryArgs};
 use crate::db;
 
 #[derive(clap::Args, Debug)]
@@ -13,13 +13,17 @@ use crate::db;
 pub struct Args {
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    if !args.db.db.exists() {
-        anyhow::bail!("database {} does not exist", args.db.db.display());
-    }
+    db::require_file(&args.db.db)?;
+    let spill = db::SpillDir::new(crate::outfile::existing_dir(&args.db.db, "check")?);
     let conn = db::open_rw(&args.db.db, None)?;
+    db::set_memory_limit(&conn, &args.memory.memory_limit)?;
+    db::set_spill_dir(&conn, &spill)?;
+    let _interrupt = crate::signals::interrupt_on_signal(&conn);
     db::require_dataset(&conn, &args.db.db)?;
     conn.execute_batch("BEGIN TRANSACTION")
         .context("starting a transaction")?;
@@ -37,13 +41,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let mut t = b.build();
     t.with(tabled::settings::Style::sharp());
-    println!("{t}");
+    crate::out!("{t}");
     let failed = outcomes.iter().filter(|c| !c.passed).count();
     if failed > 0 {
         super::load::report_failures(&outcomes);
-        eprintln!("{failed} of {} checks failed", outcomes.len());
+        crate::err!("{failed} of {} checks failed", outcomes.len());
         return Ok(ExitCode::from(1));
     }
-    println!("all {} checks passed", outcomes.len());
+    crate::out!("all {} checks passed", outcomes.len());
     Ok(ExitCode::SUCCESS)
 }

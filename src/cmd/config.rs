@@ -25,11 +25,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.action {
         Action::Show(c) => {
             let (_, config) = c.load()?;
-            print!("{}", config.effective_yaml());
+            let _ = crate::stdio::write_out(config.effective_yaml().as_bytes());
         }
         Action::Validate(c) => {
             let (source, config) = c.load()?;
-            println!(
+            crate::out!(
                 "ok: {} is valid: seed {}, {} accounts, {} to {} ({} days), distribute_to_chats {}",
                 source.name,
                 config.seed,

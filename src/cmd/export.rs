@@ -1,15 +1,17 @@
 //! `gen export`: write the joint view (or one table) to CSV or Parquet with DuckDB's `COPY`, in a
-//! fixed row order so that the same dataset always gives the same file. Writes to a temporary
-//! file beside the target and renames it into place; never overwrites without `--force`.
+//! fixed row order so that the same dataset always gives the same file. Where and how the file is
+//! written — never over the database, never over a file without `--force`, atomically through a
+//! temporary file, `-` for standard output — is `outfile`'s.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::DbArgs;
-use crate::db;
+use super::{DbArgs, MemoryArgs};
+use crate::db::{self, SpillDir};
+use crate::outfile::{self, Output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -17,15 +19,31 @@ pub enum ExportFormat {
     Parquet,
 }
 
+impl ExportFormat {
+    fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// File extensions and the format each one means.
+const EXTENSIONS: [(&str, ExportFormat); 3] = [
+    ("csv", ExportFormat::Csv),
+    ("parquet", ExportFormat::Parquet),
+    ("pq", ExportFormat::Parquet),
+];
+
 #[derive(clap::Args, Debug)]
 /// Export the joint view (or --table) to CSV or Parquet.
 pub struct Args {
     #[command(flatten)]
     db: DbArgs,
-    /// Output file [default: the loaded config's output.path].
+    /// Output file, or - for standard output [default: the loaded config's output.path].
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
-    /// Output format [default: from the file extension, else csv].
+    /// Output format [default: from the file extension (.csv, .parquet, .pq); csv for - and pipes].
     #[arg(long, value_enum)]
     format: Option<ExportFormat>,
     /// Export this table or view instead of joint_info.
@@ -37,13 +55,17 @@ pub struct Args {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 /// What can be exported, with the row order that makes the file reproducible.
-const EXPORTABLE: [(&str, &str); 11] = [
+const EXPORTABLE: [(&str, &str); 13] = [
     ("joint_info", "account_id, date, chat_id"),
     ("accounts", "account_id"),
     ("chats", "chat_id"),
+    ("chat_spells", "chat_id, started_on"),
+    ("account_days", "account_id, date"),
     ("subscriptions", "account_id, service"),
     ("chat_days", "account_id, date, chat_id"),
     ("service_days", "account_id, date, service, chat_id"),
@@ -59,9 +81,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let names: Vec<&str> = EXPORTABLE.iter().map(|(t, _)| *t).collect();
         bail!("cannot export `{}`; allowed: {}", args.table, names.join(", "));
     };
-    let conn = db::open_ro(&args.db.db)?;
+    let spill = SpillDir::in_temp();
+    let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
-    let out = match args.out {
+    let path = match args.out {
         Some(p) => p,
         None => PathBuf::from(
             conn.query_row("SELECT value FROM config_values WHERE key = 'output.path'", [], |r| {
@@ -70,17 +93,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .context("reading output.path from the loaded config")?,
         ),
     };
-    let format = args
-        .format
-        .unwrap_or(if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-            ExportFormat::Parquet
-        } else {
-            ExportFormat::Csv
-        });
-    if out.exists() && !args.force {
-        bail!("{} already exists; pass --force to overwrite it", out.display());
+    let out = Output::open(&path, args.force, &outfile::protected(&args.db.db), true, "export")?;
+    let format = outfile::choose_format(
+        &path,
+        args.format,
+        &EXTENSIONS,
+        ExportFormat::Csv,
+        out.is_stream(),
+        ExportFormat::name,
+    )?;
+    if out.is_stdout() {
+        refuse_appending_stdout()?;
     }
-    let tmp = temp_path(&out)?;
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
         ExportFormat::Parquet => format!(
@@ -90,51 +114,55 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let sql = format!(
         "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({options})",
-        tmp.display().to_string().replace('\'', "''")
+        out.write_path().to_string_lossy().replace('\'', "''")
     );
     let started = Instant::now();
-    let rows = conn.execute(&sql, []).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::Error::new(e).context(format!("writing {}", out.display()))
-    })?;
-    std::fs::rename(&tmp, &out).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("moving {} into place as {}", tmp.display(), out.display())
-    })?;
-    println!(
+    let interrupt = crate::signals::interrupt_on_signal(&conn);
+    let rows = match conn.execute(&sql, []) {
+        Ok(rows) => rows,
+        Err(e) if out.is_stream() && e.to_string().contains("Broken pipe") => return Ok(ExitCode::SUCCESS),
+        Err(_) if crate::signals::cancelled() => {
+            bail!("interrupted; nothing was written to {}", path.display())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("writing {}", path.display()))),
+    };
+    drop(interrupt);
+    let shown = out.shown().display().to_string();
+    out.commit()?;
+    // The summary goes to stderr when the data went to stdout.
+    let summary = format!(
         "wrote {rows} rows of {table} to {} ({}, {:.2} s)",
-        out.display(),
+        if path.as_os_str() == "-" {
+            "standard output"
+        } else {
+            &shown
+        },
         match format {
             ExportFormat::Csv => "CSV",
             ExportFormat::Parquet => "Parquet",
         },
         started.elapsed().as_secs_f64()
     );
+    if path.as_os_str() == "-" {
+        crate::err!("gen: {summary}");
+    } else {
+        crate::out!("{summary}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A hidden temporary name in the target's directory, so the final rename is atomic; first removes
-/// the ones earlier exports to the same target left behind when they were killed.
-fn temp_path(out: &Path) -> Result<PathBuf> {
-    let name = out
-        .file_name()
-        .with_context(|| format!("{} is not a file path", out.display()))?;
-    let dir = super::existing_dir(out, "write")?;
-    let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    remove_stale_temps(dir, &prefix);
-    Ok(dir.join(format!("{prefix}{}", std::process::id())))
-}
-
-/// Removes `<prefix><pid>` files in `dir` whose process no longer exists.
-fn remove_stale_temps(dir: &Path, prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file.strip_prefix(prefix).and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_file(entry.path());
+/// DuckDB writes `-` by opening `/dev/stdout` anew, which truncates a file that the shell opened
+/// for appending (`>>`); refuse that rather than lose what the file held.
+fn refuse_appending_stdout() -> Result<()> {
+    // SAFETY: fcntl(F_GETFL) on descriptor 1 only reads its flags.
+    let flags = unsafe { libc::fcntl(1, libc::F_GETFL) };
+    if flags >= 0 && flags & libc::O_APPEND != 0 {
+        let regular = std::fs::metadata("/dev/stdout").is_ok_and(|m| m.is_file());
+        if regular {
+            bail!(
+                "standard output is a file opened for appending (>>); the export would replace its contents. Use --out PATH instead"
+            );
         }
     }
+    Ok(())
 }

@@ -5,16 +5,20 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{ConfigArgs, DbArgs};
+use super::{ConfigArgs, DbArgs, MemoryArgs};
 use crate::db::ingest::{self, LoadError, LoadOptions, LoadStats};
-use crate::db::{self, checks::CheckOutcome};
+use crate::db::target::LoadTarget;
+use crate::db::{self, SpillDir, checks::CheckOutcome};
 use crate::model::block::TABLES;
+use crate::{err, out, signals};
+
+/// Most generator threads: more cannot help (DuckDB's INSERT of chat_days runs on one thread and
+/// sets the pace), and each one holds a block in memory.
+pub const MAX_THREADS: u16 = 64;
 
 #[derive(clap::Args, Debug)]
 /// Generate a dataset and load it into a DuckDB file (one transaction; checks must pass).
@@ -23,9 +27,9 @@ pub struct Args {
     db: DbArgs,
     #[command(flatten)]
     config: ConfigArgs,
-    /// Generator threads [default: all cores but one, at least one: DuckDB's INSERT of chat_days
-    /// keeps one core busy]. The data is identical for every value.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Generator threads, 1 to 64 [default: all cores but one, at least one: DuckDB's INSERT of
+    /// chat_days keeps one core busy]. The data is identical for every value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
     threads: Option<u16>,
     /// Replace the dataset the database already holds (it stays intact until the new one commits).
     #[arg(long)]
@@ -34,10 +38,8 @@ pub struct Args {
     /// uses the newest format, which only the newest DuckDB reads.
     #[arg(long, value_name = "VERSION", default_value = db::DEFAULT_STORAGE_VERSION)]
     storage_version: String,
-    /// DuckDB's memory limit during the load (buffers, hash tables of the checks); beyond it
-    /// DuckDB spills to a temporary file beside the database.
-    #[arg(long, value_name = "SIZE", default_value = "300MB", value_parser = parse_memory_limit)]
-    memory_limit: String,
+    #[command(flatten)]
+    memory: MemoryArgs,
     /// Also write the load's figures as one JSON object to this file (used by `gen bench`).
     #[arg(long, value_name = "PATH", hide = true)]
     stats_json: Option<std::path::PathBuf>,
@@ -56,16 +58,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         std::thread::available_parallelism()
             .map(|n| n.get().saturating_sub(1))
             .unwrap_or(1)
-            .max(1)
+            .clamp(1, MAX_THREADS as usize)
     });
-    super::existing_dir(&args.db.db, "create database")?;
+    let target = LoadTarget::new(&args.db.db)?;
+    let spill = SpillDir::new(crate::outfile::existing_dir(&args.db.db, "create database")?);
 
     let started = Instant::now();
     // The database opens and migrates on another thread while this one plans the dataset and
     // starts the workers, which fill their run-ahead window meanwhile; a refusal below stops them
     // (dropping `generation`).
     let (opened, generation) = std::thread::scope(|scope| {
-        let opener = scope.spawn(|| open_for_load(&args));
+        let opener = scope.spawn(|| open_for_load(&args, &target, &spill));
         let generation = ingest::Generation::start(&config, threads, args.stash_bytes);
         let opened = opener
             .join()
@@ -73,17 +76,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (opened, generation)
     });
     let (conn, applied, check_threads) = opened?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        let interrupt = conn.interrupt_handle();
-        // Ctrl-C: stop appending, interrupt a running query, and roll back.
-        let _ = ctrlc::set_handler(move || {
-            cancel.store(true, Ordering::SeqCst);
-            interrupt.interrupt();
-        });
-    }
-    eprintln!(
+    let generation = generation?;
+    // Ctrl-C or SIGTERM: stop appending, interrupt a running query, and roll back.
+    let interrupt = signals::interrupt_on_signal(&conn);
+    err!(
         "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
         config.n_accounts,
         config.start,
@@ -110,14 +106,37 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let opts = LoadOptions {
         replace: args.replace,
         check_threads,
-        cancel: &cancel,
+        cancel: signals::cancel_flag(),
         progress: &progress,
     };
-    let result = ingest::load(&conn, generation, &opts);
+    let mut result = ingest::load(&conn, generation, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    drop(interrupt);
+    // A new database is complete on disk only once closed; then it moves into place.
+    if result.is_ok() && target.is_new() {
+        let closed = conn
+            .execute_batch("CHECKPOINT")
+            .context("checkpointing the new database")
+            .and_then(|()| {
+                conn.close()
+                    .map_err(|(_, e)| anyhow::Error::new(e).context("closing the new database"))
+            })
+            .and_then(|()| target.finish());
+        if let Err(e) = closed {
+            result = Err(LoadError::Other(e));
+        }
+    } else {
+        drop(conn);
+        drop(target);
+    }
     let total = started.elapsed().as_secs_f64();
+    let nothing_changed = if args.db.db.exists() {
+        format!("{} is as it was", args.db.db.display())
+    } else {
+        format!("no database was created at {}", args.db.db.display())
+    };
     match result {
         Ok(stats) => {
             print_summary(&args.db.db, &applied, &stats, total, threads);
@@ -129,39 +148,41 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Err(LoadError::ChecksFailed(stats)) => {
             print_failures(&stats.checks);
-            eprintln!(
-                "error: load aborted: validation checks failed; nothing was committed and {} is as it was",
-                args.db.db.display()
-            );
+            err!("error: load aborted: validation checks failed; nothing was committed and {nothing_changed}");
             Ok(ExitCode::from(1))
         }
         Err(LoadError::DatasetExists) => bail!("{} {}", args.db.db.display(), LoadError::DatasetExists),
-        Err(_) if cancel.load(Ordering::SeqCst) => {
-            bail!(
-                "interrupted: the load was cancelled and rolled back; {} is as it was",
-                args.db.db.display()
-            )
+        Err(_) if signals::cancelled() => {
+            bail!("interrupted: the load was cancelled and rolled back; {nothing_changed}")
         }
         Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "loading into {} (rolled back; the database is as it was)",
+            "loading into {} (rolled back; {nothing_changed})",
             args.db.db.display()
         ))),
     }
 }
 
-/// Opens (or creates) the database, applies the migrations and refuses a loaded database without
-/// `--replace` before anything is loaded (the load refuses too, inside its transaction). DuckDB
-/// runs on one thread from here on except for the checks ([`LoadOptions::check_threads`]).
+/// Opens (or creates) the database, refuses a loaded database without `--replace`, begins the
+/// load's transaction and applies the migrations inside it (the load refuses too, inside its
+/// transaction). DuckDB runs on one thread from here on except for the checks
+/// ([`LoadOptions::check_threads`]).
 /// Returns the connection, the migrations applied and DuckDB's default threads.
-fn open_for_load(args: &Args) -> Result<(duckdb::Connection, Vec<String>, usize)> {
-    let mut conn = db::open_rw(&args.db.db, Some(&args.storage_version))?;
-    db::set_memory_limit(&conn, &args.memory_limit)?;
+fn open_for_load(
+    args: &Args,
+    target: &LoadTarget,
+    spill: &SpillDir,
+) -> Result<(duckdb::Connection, Vec<String>, usize)> {
+    let mut conn = db::open_rw(target.work_path(), Some(&args.storage_version))?;
+    db::set_memory_limit(&conn, &args.memory.memory_limit)?;
+    db::set_spill_dir(&conn, spill)?;
     let check_threads = db::threads(&conn)?;
     db::set_threads(&conn, 1)?;
-    let applied = db::migrate::run(&mut conn)?;
+    // Refuse before migrating: a migration may rebuild the tables of an older dataset.
     if !args.replace && db::has_dataset(&conn)? {
         bail!("{} {}", args.db.db.display(), LoadError::DatasetExists);
     }
+    ingest::begin(&conn)?;
+    let applied = db::migrate::run(&mut conn)?;
     Ok((conn, applied, check_threads))
 }
 
@@ -189,34 +210,40 @@ fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threa
     let all_rows: u64 = s.rows.iter().sum();
     let passed = s.checks.iter().filter(|c| c.passed).count();
     if !applied.is_empty() {
-        println!("migrations applied: {}", applied.join(", "));
+        out!("migrations applied: {}", applied.join(", "));
     }
-    println!("loaded {} ({threads} generator thread(s))", db.display());
-    println!("{table}");
-    println!(
+    out!("loaded {} ({threads} generator thread(s))", db.display());
+    out!("{table}");
+    out!(
         "seconds: {total:.2} total = {:.2} plan + {:.2} generate & append + {:.2} checks + {:.2} commit (+ open/migrate)",
-        s.plan_seconds, s.ingest_seconds, s.checks_seconds, s.commit_seconds
+        s.plan_seconds,
+        s.ingest_seconds,
+        s.checks_seconds,
+        s.commit_seconds
     );
-    println!(
+    out!(
         "generate & append overlap: {:.2} s generating on {threads} worker(s) (summed), {:.2} s loading (INSERT of chat_days + appender, waits excluded)",
-        s.generate_cpu_seconds, s.append_seconds
+        s.generate_cpu_seconds,
+        s.append_seconds
     );
-    println!(
+    out!(
         "rows/s: {} joint rows/s, {} rows/s over all tables (end to end)",
         per_sec(s.joint_rows(), total),
         per_sec(all_rows, total)
     );
-    println!("checks: {passed}/{} passed", s.checks.len());
+    out!("checks: {passed}/{} passed", s.checks.len());
 }
 
 fn print_failures(checks: &[CheckOutcome]) {
     for c in checks.iter().filter(|c| !c.passed) {
-        eprintln!(
+        err!(
             "FAILED check {} ({} violating rows; sql/checks/{}.sql)",
-            c.name, c.violations, c.name
+            c.name,
+            c.violations,
+            c.name
         );
         if let Some(sample) = &c.sample {
-            eprintln!("{sample}");
+            err!("{sample}");
         }
     }
 }
@@ -246,34 +273,4 @@ fn stats_json(s: &LoadStats, total: f64, threads: usize) -> String {
         s.checks_seconds,
         s.commit_seconds
     )
-}
-
-/// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB or KiB … TiB), checked here so
-/// that a typo is an argument error before the database file is created.
-fn parse_memory_limit(s: &str) -> Result<String, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
-    match (num.parse::<f64>(), unit.trim().to_ascii_uppercase()) {
-        (Ok(v), u) if v > 0.0 && units.contains(&u.as_str()) => Ok(format!("{num}{u}")),
-        _ => Err(format!(
-            "`{s}` is not a memory size; allowed: a number and a unit such as 300MB, 2GB or 512MiB"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_limits_need_a_unit() {
-        assert_eq!(parse_memory_limit("300MB").as_deref(), Ok("300MB"));
-        assert_eq!(parse_memory_limit(" 2 gib ").as_deref(), Ok("2GIB"));
-        assert_eq!(parse_memory_limit("1.5GB").as_deref(), Ok("1.5GB"));
-        for bad in ["300", "lots", "0MB", "MB", "3XB"] {
-            assert!(parse_memory_limit(bad).is_err(), "{bad}");
-        }
-    }
 }

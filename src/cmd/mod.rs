@@ -8,7 +8,7 @@ pub mod load;
 pub mod report;
 pub mod sql;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::{self as cfg, Config, Source};
 
@@ -43,19 +43,41 @@ impl ConfigArgs {
     }
 }
 
-/// The directory `file` will be written in (`.` for a bare name), or an error saying that it
-/// does not exist, before anything is written.
-pub fn existing_dir<'a>(file: &'a Path, action: &str) -> anyhow::Result<&'a Path> {
-    let dir = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "cannot {action} {}: directory {} does not exist",
-            file.display(),
-            dir.display()
-        );
+/// DuckDB's memory cap, shared by every command that runs queries.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MemoryArgs {
+    /// DuckDB's memory limit (buffers, hash tables, sorts); beyond it DuckDB spills to a private
+    /// temporary directory that is removed afterwards.
+    #[arg(long, value_name = "SIZE", default_value = crate::db::DEFAULT_MEMORY_LIMIT, value_parser = parse_memory_limit)]
+    pub memory_limit: String,
+}
+
+/// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB or KiB … TiB), checked here so
+/// that a typo is an argument error before any file is touched.
+fn parse_memory_limit(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    match (num.parse::<f64>(), unit.trim().to_ascii_uppercase()) {
+        (Ok(v), u) if v > 0.0 && v.is_finite() && units.contains(&u.as_str()) => Ok(format!("{num}{u}")),
+        _ => Err(format!(
+            "`{s}` is not a memory size; allowed: a number and a unit such as 300MB, 2GB or 512MiB"
+        )),
     }
-    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_limits_need_a_unit() {
+        assert_eq!(parse_memory_limit("300MB").as_deref(), Ok("300MB"));
+        assert_eq!(parse_memory_limit(" 2 gib ").as_deref(), Ok("2GIB"));
+        assert_eq!(parse_memory_limit("1.5GB").as_deref(), Ok("1.5GB"));
+        for bad in ["300", "lots", "0MB", "MB", "3XB"] {
+            assert!(parse_memory_limit(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -2,16 +2,17 @@
 //! the data) and the sanity reports of `sql/reports/*.sql`, run on a loaded database and printed
 //! as tables, CSV or one JSON document.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use super::DbArgs;
+use super::{DbArgs, MemoryArgs};
 use duckdb::Connection;
 
-use crate::db::{self, calibration, output};
+use crate::db::{self, SpillDir, calibration, output};
 use crate::html;
+use crate::outfile::{self, Output};
 
 include!(concat!(env!("OUT_DIR"), "/reports.rs"));
 include!(concat!(env!("OUT_DIR"), "/charts.rs"));
@@ -33,6 +34,11 @@ pub struct Args {
     /// Also write one self-contained HTML file with every report and charts drawn as inline SVG.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Overwrite the --html file if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 /// A report: its name, one-line title and SQL.
@@ -71,10 +77,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("--report {name}: no such report; allowed: {}", names.join(", "));
         }
     }
-    if let Some(path) = &args.html {
-        super::existing_dir(path, "write")?;
-    }
-    let conn = db::open_ro(&args.db.db)?;
+    // The page is checked against the rules before any report runs, and written last.
+    let html_out = match &args.html {
+        Some(path) => Some(Output::open(
+            path,
+            args.force,
+            &outfile::protected(&args.db.db),
+            false,
+            "HTML report",
+        )?),
+        None => None,
+    };
+    let spill = SpillDir::in_temp();
+    let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     let mut json_parts = Vec::new();
     let mut html_sections = Vec::new();
@@ -104,8 +119,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ));
         }
         match args.format {
-            output::Format::Table => println!("## {}: {}\n{}\n", r.name, r.title, output::render(&grid, args.format)),
-            output::Format::Csv => println!("# {}\n{}", r.name, output::render(&grid, args.format)),
+            output::Format::Table => {
+                crate::out!("## {}: {}\n{}\n", r.name, r.title, output::render(&grid, args.format))
+            }
+            output::Format::Csv => crate::out!("# {}\n{}", r.name, output::render(&grid, args.format)),
             output::Format::Json => json_parts.push(format!(
                 "\"{}\": {}",
                 r.name,
@@ -114,17 +131,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     if args.format == output::Format::Json {
-        println!("{{\n{}\n}}", json_parts.join(",\n"));
+        crate::out!("{{\n{}\n}}", json_parts.join(",\n"));
     }
-    if let Some(path) = &args.html {
-        write_html(&conn, path, html_sections)?;
-        eprintln!("gen: wrote {}", path.display());
+    if let Some(out) = html_out {
+        let shown = out.shown().display().to_string();
+        write_html(&conn, out, html_sections)?;
+        crate::err!("gen: wrote {shown}");
     }
     if no_data > 0 {
-        eprintln!("gen: {no_data} calibration row(s) without data (nothing in the dataset to measure them on)");
+        crate::err!("gen: {no_data} calibration row(s) without data (nothing in the dataset to measure them on)");
     }
     if off_target > 0 {
-        eprintln!("gen: {off_target} calibration row(s) outside tolerance");
+        crate::err!("gen: {off_target} calibration row(s) outside tolerance");
         if args.strict {
             return Ok(ExitCode::from(1));
         }
@@ -132,9 +150,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the HTML page: provenance, the charts, then every report printed above; through a
-/// temporary file renamed into place.
-fn write_html(conn: &Connection, path: &Path, reports: Vec<String>) -> Result<()> {
+/// Writes the HTML page: provenance, the charts, then every report printed above.
+fn write_html(conn: &Connection, out: Output, reports: Vec<String>) -> Result<()> {
     let about = output::query(
         conn,
         "SELECT seed, generator_version, start_date, end_date, n_accounts, distribute_mode, \
@@ -164,10 +181,8 @@ fn write_html(conn: &Connection, path: &Path, reports: Vec<String>) -> Result<()
     }
     sections.extend(reports);
     let page = html::page("usage-gen dataset report", &sections);
-    let tmp = path.with_extension("html.tmp");
-    std::fs::write(&tmp, page).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    out.write_all(page.as_bytes())?;
+    out.commit()
 }
 
 /// A SQL file's title: its leading `--` comment lines, joined.

@@ -1,9 +1,14 @@
 //! Config errors that say where (source, line, column), which key path, what was found and what
-//! is allowed, plus the "did you mean" suggestion for unknown keys.
+//! is allowed, in words rather than Rust type names, plus the "did you mean" suggestion for
+//! unknown keys. [`deserialize_all`] reports every structural problem of a document at once:
+//! serde stops at the first, so each problem is recorded, patched out of a copy of the tree, and
+//! the deserialization repeated.
 
 use std::fmt;
 
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use serde_yaml_ng::Value;
 
 /// One problem in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,54 +73,228 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// Deserializes YAML text, turning serde's message into a [`ConfigError`] with location, key path
-/// and a suggestion for unknown keys.
-pub fn from_yaml_str<T: DeserializeOwned>(source: &str, text: &str) -> Result<T, ConfigError> {
-    let de = serde_yaml_ng::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let raw_path = e.path().to_string();
-        let key = key_path(e.path());
-        let inner = e.into_inner();
-        let location = inner.location().map(|l| (l.line(), l.column()));
-        let mut message = explain(&key, &inner.to_string());
-        // An unknown path segment means the parser, not a field, failed: a syntax error.
-        if raw_path.split('.').any(|s| s == "?") {
-            message = format!("YAML syntax error: {message} (check the indentation and the `key: value` layout)");
+/// Parses YAML text into a tree; a syntax error carries its line and column.
+pub fn parse_yaml(source: &str, text: &str) -> Result<Value, ConfigError> {
+    serde_yaml_ng::from_str::<Value>(text).map_err(|e| {
+        let location = e.location().map(|l| (l.line(), l.column()));
+        let msg = e.to_string();
+        let msg = msg.find(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
+        // A number YAML reads but no config value can hold.
+        if let Some(number) =
+            between(&msg, "integer `", "`").filter(|_| msg.contains(" as u128") || msg.contains(" as i128"))
+        {
+            let (key, _) = msg.split_once(": ").unwrap_or(("", ""));
+            return ConfigError {
+                source: source.into(),
+                location,
+                key: key.to_string(),
+                message: format!("{number} is out of range; allowed: a whole number of at most 18446744073709551615"),
+            };
         }
         ConfigError {
             source: source.into(),
             location,
-            key,
-            message,
+            key: String::new(),
+            message: format!(
+                "YAML syntax error: {} (check the indentation and the `key: value` layout)",
+                in_words(&msg)
+            ),
         }
     })
 }
 
-/// Deserializes an already-parsed YAML value (after `--set` overrides).
-pub fn from_yaml_value<T: DeserializeOwned>(source: &str, value: serde_yaml_ng::Value) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let key = key_path(e.path());
-        let inner = e.into_inner();
-        let message = explain(&key, &inner.to_string());
-        ConfigError {
-            source: source.into(),
-            location: None,
-            key,
-            message,
-        }
-    })
+/// One segment of a key path.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
 }
 
-fn key_path(path: &serde_path_to_error::Path) -> String {
-    let s = path.to_string();
-    let known: Vec<&str> = s.split('.').filter(|seg| *seg != "?" && !seg.is_empty()).collect();
-    known.join(".")
+/// A structural problem: where, and what serde said (already in our words).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+/// Deserializes `tree` into `T`, reporting every structural problem (unknown keys, missing keys,
+/// wrong types) rather than the first: after each, the offending node is removed or replaced by
+/// the value `fallback` (the default config's tree) has at that path, and deserialization runs
+/// again. Returns the value of the patched tree (when it could be patched into shape) and the
+/// problems; the value is only a stand-in for further checks when there are problems.
+pub fn deserialize_all<T: DeserializeOwned>(tree: &Value, fallback: &Value) -> (Option<T>, Vec<Problem>) {
+    let mut tree = tree.clone();
+    let mut problems: Vec<Problem> = Vec::new();
+    for _ in 0..200 {
+        match serde_path_to_error::deserialize::<_, T>(tree.clone()) {
+            Ok(v) => {
+                drop_misspelled(&mut problems);
+                return (Some(v), problems);
+            }
+            Err(e) => {
+                let segs: Vec<Seg> = e
+                    .path()
+                    .iter()
+                    .filter_map(|s| match s {
+                        Segment::Map { key } => Some(Seg::Key(key.clone())),
+                        Segment::Seq { index } => Some(Seg::Index(*index)),
+                        _ => None,
+                    })
+                    .collect();
+                let key = key_text(&segs);
+                let raw = e.into_inner().to_string();
+                let problem = Problem {
+                    message: explain(&key, &raw),
+                    key,
+                };
+                if problems.contains(&problem) {
+                    drop_misspelled(&mut problems);
+                    return (None, problems);
+                }
+                problems.push(problem);
+                if !patch(&mut tree, &segs, &raw, fallback) {
+                    drop_misspelled(&mut problems);
+                    return (None, problems);
+                }
+            }
+        }
+    }
+    drop_misspelled(&mut problems);
+    (None, problems)
+}
+
+/// Drops "missing key `x`" when the same section has an unknown key that suggests `x`: one
+/// misspelling is one problem.
+fn drop_misspelled(problems: &mut Vec<Problem>) {
+    let suggested: Vec<(String, String)> = problems
+        .iter()
+        .filter_map(|p| {
+            let name = between(&p.message, "did you mean `", "`")?;
+            let parent = p.key.rsplit_once('.').map_or("", |(parent, _)| parent);
+            Some((parent.to_string(), name.to_string()))
+        })
+        .collect();
+    problems.retain(|p| match between(&p.message, "missing key `", "`") {
+        Some(name) => !suggested.iter().any(|(parent, s)| *parent == p.key && s == name),
+        None => true,
+    });
+}
+
+fn key_text(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Removes or replaces the node a problem is about; false when nothing can be done.
+fn patch(tree: &mut Value, segs: &[Seg], raw: &str, fallback: &Value) -> bool {
+    if let Some(name) = between(raw, "missing field `", "`") {
+        let mut full = segs.to_vec();
+        full.push(Seg::Key(name.to_string()));
+        return match get(fallback, &full) {
+            Some(v) => set(tree, &full, v.clone()),
+            None => false,
+        };
+    }
+    if raw.starts_with("unknown field `") {
+        return remove(tree, segs);
+    }
+    match get(fallback, segs) {
+        Some(v) if !segs.is_empty() => set(tree, segs, v.clone()),
+        _ => !segs.is_empty() && remove(tree, segs),
+    }
+}
+
+/// The text between the first `start` in `s` and the next `end`.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &s[s.find(start)? + start.len()..];
+    rest.find(end).map(|i| &rest[..i])
+}
+
+fn key_matches(k: &Value, name: &str) -> bool {
+    match k {
+        Value::String(s) => s == name,
+        Value::Number(n) => n.to_string() == name,
+        Value::Bool(b) => b.to_string() == name,
+        _ => false,
+    }
+}
+
+fn child<'a>(node: &'a Value, seg: &Seg) -> Option<&'a Value> {
+    match (node, seg) {
+        (Value::Mapping(m), Seg::Key(k)) => m.iter().find(|(key, _)| key_matches(key, k)).map(|(_, v)| v),
+        (Value::Sequence(s), Seg::Index(i)) => s.get(*i),
+        _ => None,
+    }
+}
+
+fn get<'a>(mut node: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
+    for s in segs {
+        node = child(node, s)?;
+    }
+    Some(node)
+}
+
+fn parent_mut<'a>(mut node: &'a mut Value, segs: &[Seg]) -> Option<&'a mut Value> {
+    for s in &segs[..segs.len().saturating_sub(1)] {
+        node = match (node, s) {
+            (Value::Mapping(m), Seg::Key(k)) => m.iter_mut().find(|(key, _)| key_matches(key, k)).map(|(_, v)| v)?,
+            (Value::Sequence(v), Seg::Index(i)) => v.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn set(tree: &mut Value, segs: &[Seg], value: Value) -> bool {
+    let Some(last) = segs.last() else { return false };
+    match (parent_mut(tree, segs), last) {
+        (Some(Value::Mapping(m)), Seg::Key(k)) => {
+            let key = m
+                .keys()
+                .find(|key| key_matches(key, k))
+                .cloned()
+                .unwrap_or_else(|| Value::String(k.clone()));
+            m.insert(key, value);
+            true
+        }
+        (Some(Value::Sequence(v)), Seg::Index(i)) if *i < v.len() => {
+            v[*i] = value;
+            true
+        }
+        _ => false,
+    }
+}
+
+fn remove(tree: &mut Value, segs: &[Seg]) -> bool {
+    let Some(last) = segs.last() else { return false };
+    match (parent_mut(tree, segs), last) {
+        (Some(Value::Mapping(m)), Seg::Key(k)) => {
+            let key = m.keys().find(|key| key_matches(key, k)).cloned();
+            key.is_some_and(|key| m.remove(&key).is_some())
+        }
+        (Some(Value::Sequence(v)), Seg::Index(i)) if *i < v.len() => {
+            v.remove(*i);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Rewrites serde's wording into ours: strips the trailing location (we print it in front), names
-/// missing sections, and suggests the nearest valid key for an unknown one.
+/// missing keys, suggests the nearest valid key for an unknown one, and says what was expected in
+/// words instead of Rust type names.
 fn explain(key: &str, raw: &str) -> String {
-    // serde_yaml_ng appends " at line L column C" and may prefix the path; we print both in front.
     let msg = match raw.find(" at line ") {
         Some(i) => &raw[..i],
         None => raw,
@@ -140,17 +319,51 @@ fn explain(key: &str, raw: &str) -> String {
         }
         return out;
     }
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.trim_end_matches('`');
-        return format!("missing key `{name}` (every key of configs/default.yaml is required)");
+    if let Some(name) = msg
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split_once('`'))
+        .map(|r| r.0)
+    {
+        return format!("missing key `{name}` (see configs/default.yaml for every key and its meaning)");
     }
-    if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
-        return msg
+    if msg.starts_with("invalid type") || msg.starts_with("invalid value") || msg.starts_with("invalid length") {
+        let msg = msg
             .replacen("invalid type: ", "wrong type: found ", 1)
             .replacen("invalid value: ", "wrong value: found ", 1)
+            .replacen("invalid length ", "wrong length: found ", 1)
             .replacen(", expected", "; expected", 1);
+        return in_words(&msg);
     }
-    msg.to_string()
+    in_words(msg)
+}
+
+/// Replaces Rust type names in serde's messages with what they mean to a config author.
+fn in_words(msg: &str) -> String {
+    let mut out = msg.replace(" as u128", "").replace(" as i128", "");
+    // `expected struct RawDataset` and the like: a section.
+    while let Some(i) = out.find("struct Raw") {
+        let end = out[i + 7..]
+            .find(|c: char| !c.is_alphanumeric() && c != '_')
+            .map_or(out.len(), |j| i + 7 + j);
+        out.replace_range(i..end, "a section of `key: value` lines");
+    }
+    for (rust, words) in [
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0 (at most 4294967295)"),
+        ("expected u16", "expected a whole number >= 0 (at most 65535)"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected unit", "expected nothing"),
+        ("expected a borrowed string", "expected a string"),
+        ("floating point", "number"),
+        ("unit value", "null"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
 }
 
 /// The allowed name closest to `found`, if it is plausibly a typo of it.
@@ -183,5 +396,44 @@ mod tests {
             "dataset: unknown field `sed`, expected one of `seed`, `start_date` at line 3 column 3",
         );
         assert_eq!(m, "unknown key `sed`; did you mean `seed`? (allowed: seed, start_date)");
+    }
+
+    #[test]
+    fn no_rust_type_names() {
+        assert_eq!(
+            explain("a", "invalid type: string \"x\", expected struct RawDataset"),
+            "wrong type: found string \"x\"; expected a section of `key: value` lines"
+        );
+        assert_eq!(
+            explain(
+                "a",
+                "invalid value: integer `18446744073709551616` as u128, expected u64"
+            ),
+            "wrong value: found integer `18446744073709551616`; expected a whole number >= 0"
+        );
+        assert_eq!(
+            explain("a", "invalid type: floating point `1.5`, expected u32"),
+            "wrong type: found number `1.5`; expected a whole number >= 0 (at most 4294967295)"
+        );
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        a: u32,
+        b: f64,
+        c: String,
+    }
+
+    #[test]
+    fn reports_every_structural_problem() {
+        let tree: Value = serde_yaml_ng::from_str("a: x\nbb: 1\nb: [1]\n").unwrap();
+        let fallback: Value = serde_yaml_ng::from_str("a: 1\nb: 2.0\nc: s\n").unwrap();
+        let (v, problems) = deserialize_all::<T>(&tree, &fallback);
+        assert_eq!(v.map(|t| t.a), Some(1), "patched from the fallback");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["a", "bb", "b", ""], "{problems:?}");
+        assert!(problems[3].message.contains("missing key `c`"), "{problems:?}");
     }
 }

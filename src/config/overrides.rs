@@ -3,11 +3,10 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::error::{self, ConfigError, ConfigErrors, nearest};
-use super::raw::RawConfig;
+use super::error::{ConfigError, ConfigErrors, nearest};
 
 /// Maps whose keys are the user's to choose: `--set` may add a new key under them.
-const OPEN_MAPS: [&str; 2] = ["chats.chat_types", "services_model.retention_targets"];
+const OPEN_MAPS: [&str; 1] = ["chats.chat_type_weights"];
 
 #[derive(Debug, Clone)]
 pub struct Override {
@@ -63,13 +62,12 @@ fn parse(set: &str) -> Result<Override, ConfigError> {
     Ok(Override { origin, path, value })
 }
 
-/// Applies the overrides to the YAML tree of `text` and deserializes the result.
-pub fn apply(text: &str, overrides: &[Override]) -> Result<RawConfig, ConfigErrors> {
-    let mut tree: Value =
-        serde_yaml_ng::from_str(text).map_err(|e| ConfigError::plain("config", format!("YAML does not parse: {e}")))?;
+/// Applies the overrides to `tree`. A key the file leaves out but the default config has (an
+/// optional extension key, say) may be set; other unknown keys are errors.
+pub fn apply(tree: &mut Value, overrides: &[Override], defaults: &Value) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     for o in overrides {
-        if let Err(message) = set_path(&mut tree, &o.path, o.value.clone()) {
+        if let Err(message) = set_path(tree, &o.path, o.value.clone(), Some(defaults)) {
             errors.push(ConfigError {
                 source: o.origin.clone(),
                 location: None,
@@ -78,39 +76,36 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<RawConfig, ConfigErro
             });
         }
     }
-    if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
-    }
-    // A wrong type is blamed on the override that put the value there.
-    error::from_yaml_value::<RawConfig>("--set", tree).map_err(|mut e| {
-        if let Some(o) = overrides
-            .iter()
-            .rev()
-            .find(|o| e.key == o.key() || e.key.starts_with(&format!("{}.", o.key())))
-        {
-            e.source = o.origin.clone();
-        }
-        e.into()
-    })
+    errors
 }
 
-fn set_path(tree: &mut Value, path: &[String], value: Value) -> Result<(), String> {
+fn set_path(tree: &mut Value, path: &[String], value: Value, defaults: Option<&Value>) -> Result<(), String> {
     let mut node = tree;
+    let mut known = defaults;
     for (depth, segment) in path.iter().enumerate() {
         let parent = path[..depth].join(".");
+        if matches!(node, Value::Null) && known.is_some_and(Value::is_mapping) {
+            // An optional section the file leaves out (or sets to null).
+            *node = Value::Mapping(Mapping::new());
+        }
         let Value::Mapping(map) = node else {
             return Err(format!("`{parent}` is not a section, so it has no key `{segment}`"));
         };
         let last = depth + 1 == path.len();
-        let existing = find_key(map, segment);
-        let key = match existing {
+        let default_map = known.and_then(Value::as_mapping);
+        let default_key = default_map.and_then(|m| find_key(m, segment));
+        known = default_map.zip(default_key.as_ref()).and_then(|(m, k)| m.get(k));
+        let key = match find_key(map, segment).or(default_key) {
             Some(k) => k,
-            None if last && OPEN_MAPS.contains(&parent.as_str()) => {
-                // New entry in an open map: numeric-looking keys stay numbers (retention days).
-                serde_yaml_ng::from_str::<Value>(segment).unwrap_or(Value::String(segment.clone()))
-            }
+            None if last && OPEN_MAPS.contains(&parent.as_str()) => Value::String(segment.clone()),
             None => {
-                let names: Vec<String> = map.keys().map(key_name).collect();
+                let mut names: Vec<String> = map.keys().map(key_name).collect();
+                for k in default_map.into_iter().flat_map(|m| m.keys()) {
+                    let k = key_name(k);
+                    if !names.contains(&k) {
+                        names.push(k);
+                    }
+                }
                 let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                 let mut msg = if parent.is_empty() {
                     format!("unknown key `{segment}`")
@@ -128,7 +123,7 @@ fn set_path(tree: &mut Value, path: &[String], value: Value) -> Result<(), Strin
             map.insert(key, value);
             return Ok(());
         }
-        node = map.get_mut(&key).expect("key was just found");
+        node = map.entry(key).or_insert(Value::Null);
     }
     Ok(())
 }
@@ -153,18 +148,43 @@ mod tests {
     #[test]
     fn sets_nested_value() {
         let mut tree: Value = serde_yaml_ng::from_str("a:\n  b: 1\n").unwrap();
-        set_path(&mut tree, &["a".into(), "b".into()], Value::Number(2.into())).unwrap();
+        set_path(&mut tree, &["a".into(), "b".into()], Value::Number(2.into()), None).unwrap();
         assert_eq!(serde_yaml_ng::to_string(&tree).unwrap(), "a:\n  b: 2\n");
     }
 
     #[test]
     fn unknown_key_suggests() {
         let mut tree: Value = serde_yaml_ng::from_str("accounts:\n  n_accounts: 1\n").unwrap();
-        let err = set_path(&mut tree, &["accounts".into(), "n_acounts".into()], Value::Null).unwrap_err();
+        let err = set_path(&mut tree, &["accounts".into(), "n_acounts".into()], Value::Null, None).unwrap_err();
         assert_eq!(
             err,
             "unknown key `n_acounts` under `accounts`; did you mean `n_accounts`? (allowed: n_accounts)"
         );
+    }
+
+    #[test]
+    fn sets_keys_the_defaults_know() {
+        let mut tree: Value = serde_yaml_ng::from_str("a:\n  b: 1\n").unwrap();
+        let defaults: Value = serde_yaml_ng::from_str("a:\n  b: 1\n  c: 2\nd:\n  e: 3\n").unwrap();
+        set_path(
+            &mut tree,
+            &["a".into(), "c".into()],
+            Value::Number(5.into()),
+            Some(&defaults),
+        )
+        .unwrap();
+        set_path(
+            &mut tree,
+            &["d".into(), "e".into()],
+            Value::Number(6.into()),
+            Some(&defaults),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_yaml_ng::to_string(&tree).unwrap(),
+            "a:\n  b: 1\n  c: 5\nd:\n  e: 6\n"
+        );
+        assert!(set_path(&mut tree, &["a".into(), "z".into()], Value::Null, Some(&defaults)).is_err());
     }
 
     #[test]

@@ -1,52 +1,117 @@
 //! The validated config: every range and cross-field rule checked once, here, so that the model
-//! never has to. Errors carry the key path and, through `locate`, the line that holds the key.
+//! never has to. Errors carry the key path and, through `locate`, the line that holds the key
+//! (or the `--set` flag that put the value there).
 
 use chrono::NaiveDate;
 
 use super::Source;
-use super::error::{ConfigError, ConfigErrors};
+use super::error::{ConfigError, nearest};
 use super::locate::locate;
 use super::overrides::Override;
-use super::raw::{PerService, RawConfig, RawCost};
+use super::raw::{Paid, RawConfig, RawCost, RawTrialDays, WithDialog};
 
-/// The three services, fixed by the joint view's columns.
+/// The four services: dialog (ungated, in every account) and the three paid ones. The order is
+/// the joint view's column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {
+    Dialog,
     Tasks,
     Classifications,
     AmocrmCall,
 }
 
+pub const SERVICES: [Service; 4] = [
+    Service::Dialog,
+    Service::Tasks,
+    Service::Classifications,
+    Service::AmocrmCall,
+];
+
 impl Service {
-    pub const ALL: [Service; 3] = [Service::Tasks, Service::Classifications, Service::AmocrmCall];
+    /// The paid services, each adopted, trialled, converted and churned.
+    pub const PAID: [Service; 3] = [Service::Tasks, Service::Classifications, Service::AmocrmCall];
 
     pub fn name(self) -> &'static str {
         match self {
+            Service::Dialog => "dialog",
             Service::Tasks => "tasks",
             Service::Classifications => "classifications",
             Service::AmocrmCall => "amocrm_call",
         }
     }
 
+    /// Position in [`SERVICES`].
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// Position among the paid services (`None` for dialog).
+    pub fn paid_index(self) -> Option<usize> {
+        (self as usize).checked_sub(1)
+    }
 }
 
-/// A capped lognormal: `min(max, LogNormal(ln median, sigma))`.
+/// A used service-day's cost: `clip(min + LogNormal(ln(median − min), sigma), min, max)`; a
+/// median at the minimum makes every cost the minimum.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cost {
+    pub min: f64,
+    pub max: f64,
     pub median: f64,
     pub sigma: f64,
+}
+
+/// Per-event duration of the opt-in usage pricing: LogNormal(ln median_sec, sigma) seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Duration {
+    pub median_sec: f64,
+    pub sigma: f64,
+}
+
+/// The opt-in usage pricing of one service: events ~ Poisson(base_rate) per used day, cost =
+/// clip(base_fee + per_sec × total duration, min, max).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pricing {
+    pub base_rate: f64,
+    pub duration: Duration,
+    pub base_fee: f64,
+    pub per_sec: f64,
+    pub min: f64,
     pub max: f64,
+}
+
+/// How the day of an adoption within its month is weighted (times the weekday multiplier).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AdoptionBias {
+    /// The original's: weight exp(−alpha·(day of month − 1)).
+    ExpDecay(f64),
+    /// Extension: density (1 + alpha)(1 − x)^alpha over the month, x the day's position in [0, 1).
+    Polynomial(f64),
+}
+
+impl AdoptionBias {
+    pub const NAMES: [&str; 2] = ["exp_decay", "polynomial"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AdoptionBias::ExpDecay(_) => "exp_decay",
+            AdoptionBias::Polynomial(_) => "polynomial",
+        }
+    }
+
+    pub fn alpha(self) -> f64 {
+        match self {
+            AdoptionBias::ExpDecay(a) | AdoptionBias::Polynomial(a) => a,
+        }
+    }
 }
 
 /// How an account-day's service usage is attached to chat rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DistributeMode {
-    /// All of an account-day's service usage goes to one of its active chats.
+    /// All of an account-day's usage, dialog included, goes to one of its active chats.
     OneChat,
-    /// Each service's events of an account-day are split over all its active chats.
+    /// Each paid service's events of an account-day are split over its active chats.
     Spread,
 }
 
@@ -61,16 +126,25 @@ impl DistributeMode {
     }
 }
 
+/// Everything about one service, in one place; paid-only fields are neutral for dialog.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceParams {
     pub service: Service,
+    pub launch: NaiveDate,
+    /// Expected usage days per window (dialog: over the range).
+    pub mean_active_days: f64,
+    pub days_k: f64,
     pub cost: Cost,
-    pub new_adopters_per_month: u32,
+    pub pricing: Pricing,
+    /// Paid services only from here on.
     pub trial_days: u32,
     pub p_convert: f64,
-    pub mean_active_days: f64,
+    pub new_adopters_per_month: u32,
+    /// r30, r60, r90.
+    pub retention: [f64; 3],
+    pub post90_daily_churn: f64,
     pub mean_events: f64,
-    pub dispersion_k: f64,
+    pub events_k: f64,
 }
 
 /// A config the model can use without further checks.
@@ -81,21 +155,37 @@ pub struct Config {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub n_accounts: u64,
+    pub account_id_min: u64,
+    pub account_id_max: u64,
     pub before_start_share: f64,
-    pub activity_shape: f64,
-    pub chats_mean: f64,
-    pub chats_max: u32,
-    /// (chat_type, weight), in key order.
+    pub activity_shape: Option<f64>,
+    pub max_concurrent: u32,
+    pub chat_id_digits: u32,
+    /// (chat_type, relative weight), in the config's order.
     pub chat_types: Vec<(String, f64)>,
-    pub base_daily_prob: f64,
+    pub initial_mean: f64,
+    pub initial_min: u32,
+    pub initial_max: u32,
+    pub lifecycle_enabled: bool,
+    pub new_chats_lambda: f64,
+    pub lifetime_mean_days: f64,
+    pub reactivation_prob: f64,
+    pub p_full_day: f64,
+    pub base_q: f64,
+    pub q_clip_min: f64,
+    pub q_clip_max: f64,
     pub dow: [f64; 7],
     pub month: [f64; 12],
-    pub cost_dialog: Cost,
-    pub services: [ServiceParams; 3],
-    pub adoption_alpha: f64,
-    /// (day since adoption, share still subscribed), increasing days.
-    pub retention: Vec<(u32, f64)>,
-    pub post_churn: f64,
+    pub popularity_sigma: f64,
+    pub reference_window_days: f64,
+    pub scale_to_window: bool,
+    pub intensity_sigma: f64,
+    /// In [`SERVICES`] order: dialog, tasks, classifications, amocrm_call.
+    pub services: [ServiceParams; 4],
+    pub adoption_bias: AdoptionBias,
+    pub usage_pricing: bool,
+    pub split_qc: f64,
+    pub split_check_list: f64,
     pub distribute: DistributeMode,
     pub correlation: f64,
     pub output_path: String,
@@ -105,30 +195,64 @@ impl Config {
     pub fn days(&self) -> u32 {
         (self.end - self.start).num_days() as u32 + 1
     }
+
+    pub fn service(&self, s: Service) -> &ServiceParams {
+        &self.services[s.index()]
+    }
+
+    /// The paid services' parameters.
+    pub fn paid(&self) -> &[ServiceParams] {
+        &self.services[1..]
+    }
 }
 
-/// Collects problems with their key paths; resolves locations at the end.
-struct Problems<'a> {
+/// Names the source and location of a problem: a `--set` flag when one put the value there, else
+/// the file with the line of the key.
+pub struct Blame<'a> {
     source: &'a Source,
     overrides: &'a [Override],
+}
+
+impl<'a> Blame<'a> {
+    pub fn new(source: &'a Source, overrides: &'a [Override]) -> Self {
+        Blame { source, overrides }
+    }
+
+    pub fn error(&mut self, key: &str, message: String) -> ConfigError {
+        let by_flag = self.overrides.iter().rev().find(|o| {
+            let k = o.key();
+            key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}["))
+        });
+        match by_flag {
+            Some(o) => ConfigError {
+                source: o.origin.clone(),
+                location: None,
+                key: key.into(),
+                message,
+            },
+            None => ConfigError {
+                source: self.source.name.clone(),
+                location: locate(&self.source.text, key),
+                key: key.into(),
+                message,
+            },
+        }
+    }
+}
+
+/// Collects problems with their key paths.
+struct Problems<'a, 'b> {
+    blame: &'b mut Blame<'a>,
     list: Vec<ConfigError>,
 }
 
-impl Problems<'_> {
+impl Problems<'_, '_> {
     fn push(&mut self, key: &str, message: String) {
-        // A value set on the command line is blamed on that flag, not on the file.
-        let (source, location) = match self.overrides.iter().rev().find(|o| {
-            key == o.key() || key.starts_with(&format!("{}.", o.key())) || key.starts_with(&format!("{}[", o.key()))
-        }) {
-            Some(o) => (o.origin.clone(), None),
-            None => (self.source.name.clone(), locate(&self.source.text, key)),
-        };
-        self.list.push(ConfigError {
-            source,
-            location,
-            key: key.into(),
-            message,
-        });
+        let e = self.blame.error(key, message);
+        // One value shared by several services (`trial_days: 7`) is one problem.
+        if !self.list.contains(&e) {
+            self.list.push(e);
+        }
     }
 
     fn check(&mut self, ok: bool, key: &str, found: impl std::fmt::Display, allowed: &str) {
@@ -145,46 +269,111 @@ impl Problems<'_> {
         self.check(v > 0.0 && v.is_finite(), key, v, "a finite number > 0");
     }
 
-    fn cost(&mut self, key: &str, c: &RawCost) -> Cost {
-        self.positive(&format!("{key}.median"), c.median);
-        self.positive(&format!("{key}.sigma"), c.sigma);
-        self.positive(&format!("{key}.max"), c.max);
-        Cost {
-            median: c.median,
-            sigma: c.sigma,
-            max: c.max,
-        }
+    fn within(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+        self.check(
+            v.is_finite() && (lo..=hi).contains(&v),
+            key,
+            v,
+            &format!("a number in [{lo}, {hi}]"),
+        );
     }
 
     fn date(&mut self, key: &str, s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|_| {
-            self.push(
-                key,
-                format!("`{s}` is not a date; allowed: an ISO date like 2025-01-01"),
+        match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+            Ok(d) if (1900..=2200).contains(&chrono::Datelike::year(&d)) => d,
+            Ok(_) => {
+                self.push(
+                    key,
+                    format!("`{s}` is out of range; allowed: a date in the years 1900 … 2200"),
+                );
+                NaiveDate::MIN
+            }
+            Err(_) => {
+                self.push(
+                    key,
+                    format!("`{s}` is not a date; allowed: an ISO date like 2025-01-01"),
+                );
+                NaiveDate::MIN
+            }
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, key: &str, found: &str, names: &[&str], values: &[T]) -> T {
+        match names.iter().position(|n| *n == found) {
+            Some(i) => values[i],
+            None => {
+                let hint = nearest(found, names)
+                    .map(|b| format!("did you mean `{b}`? "))
+                    .unwrap_or_default();
+                self.push(
+                    key,
+                    format!("`{found}` is not allowed; {hint}allowed: {}", names.join(", ")),
+                );
+                values[0]
+            }
+        }
+    }
+
+    fn cost(&mut self, key: &str, c: &RawCost) -> Cost {
+        self.within(&format!("{key}.min"), c.min, 0.0, 1e9);
+        self.within(&format!("{key}.sigma"), c.sigma, 0.0, 10.0);
+        if c.min.is_finite() {
+            self.check(
+                c.median.is_finite() && c.median >= c.min && c.median <= 1e9,
+                &format!("{key}.median"),
+                c.median,
+                &format!(
+                    "a number in [min = {}, 1e9] (median = min makes every cost the minimum)",
+                    c.min
+                ),
             );
-            NaiveDate::MIN
-        })
+            self.check(
+                c.max.is_finite() && c.max >= c.min && c.max <= 1e9,
+                &format!("{key}.max"),
+                c.max,
+                &format!("a number in [min = {}, 1e9]", c.min),
+            );
+        }
+        Cost {
+            min: c.min,
+            max: c.max,
+            median: c.median,
+            sigma: c.sigma,
+        }
     }
 }
 
-fn per<T: Copy>(p: &PerService<T>, s: Service) -> T {
+fn paid<T: Clone>(p: &Paid<T>, s: Service) -> T {
     match s {
-        Service::Tasks => p.tasks,
-        Service::Classifications => p.classifications,
-        Service::AmocrmCall => p.amocrm_call,
+        Service::Dialog => unreachable!("dialog has no paid-service value"),
+        Service::Tasks => p.tasks.clone(),
+        Service::Classifications => p.classifications.clone(),
+        Service::AmocrmCall => p.amocrm_call.clone(),
     }
 }
 
-pub fn validate(raw: RawConfig, source: &Source, overrides: &[Override]) -> Result<Config, ConfigErrors> {
+fn all<T: Clone>(p: &WithDialog<T>, s: Service) -> T {
+    match s {
+        Service::Dialog => p.dialog.clone(),
+        Service::Tasks => p.tasks.clone(),
+        Service::Classifications => p.classifications.clone(),
+        Service::AmocrmCall => p.amocrm_call.clone(),
+    }
+}
+
+/// Most accounts: beyond this a load would take hours and hundreds of GB here.
+pub const MAX_ACCOUNTS: u64 = 10_000_000;
+
+pub fn validate(raw: RawConfig, blame: &mut Blame) -> Result<Config, Vec<ConfigError>> {
     let mut p = Problems {
-        source,
-        overrides,
+        blame,
         list: Vec::new(),
     };
 
     let start = p.date("dataset.start_date", &raw.dataset.start_date);
     let end = p.date("dataset.end_date", &raw.dataset.end_date);
-    if start != NaiveDate::MIN && end != NaiveDate::MIN {
+    let dates_ok = start != NaiveDate::MIN && end != NaiveDate::MIN;
+    if dates_ok {
         p.check(
             start <= end,
             "dataset.end_date",
@@ -198,264 +387,480 @@ pub fn validate(raw: RawConfig, source: &Source, overrides: &[Override]) -> Resu
             "a range of at most 20 years",
         );
     }
+    let days = if dates_ok && start <= end {
+        (end - start).num_days() as f64 + 1.0
+    } else {
+        365.0
+    };
 
     let a = &raw.accounts;
     p.check(
-        (1..=100_000_000).contains(&a.n_accounts),
+        (1..=MAX_ACCOUNTS).contains(&a.n_accounts),
         "accounts.n_accounts",
         a.n_accounts,
-        "an integer in [1, 100000000]",
+        &format!("a whole number in [1, {MAX_ACCOUNTS}]"),
     );
+    p.check(
+        a.account_id_max <= 999_999_999_999_999,
+        "accounts.account_id_max",
+        a.account_id_max,
+        "a whole number of at most 15 digits",
+    );
+    if a.account_id_min > a.account_id_max {
+        p.push(
+            "accounts.account_id_min",
+            format!(
+                "{} is out of range; allowed: at most account_id_max = {}",
+                a.account_id_min, a.account_id_max
+            ),
+        );
+    } else if a.account_id_max - a.account_id_min < a.n_accounts.saturating_sub(1) {
+        p.push(
+            "accounts.n_accounts",
+            format!(
+                "{} is out of range; allowed: at most the {} ids in [account_id_min, account_id_max]",
+                a.n_accounts,
+                a.account_id_max - a.account_id_min + 1
+            ),
+        );
+    }
     p.probability("accounts.before_start_share", a.before_start_share);
-    p.positive("accounts.activity_shape", a.activity_shape);
+    if let Some(shape) = a.activity_shape {
+        p.within("accounts.activity_shape", shape, 0.01, 1e6);
+    }
 
     let c = &raw.chats;
     p.check(
-        c.mean_per_account >= 1.0 && c.mean_per_account.is_finite(),
-        "chats.mean_per_account",
-        c.mean_per_account,
-        "a number >= 1",
+        (1..=1000).contains(&c.max_concurrent_per_account),
+        "chats.max_concurrent_per_account",
+        c.max_concurrent_per_account,
+        "a whole number in [1, 1000]",
     );
     p.check(
-        (1..=1000).contains(&c.max_per_account),
-        "chats.max_per_account",
-        c.max_per_account,
-        "an integer in [1, 1000]",
+        (1..=18).contains(&c.chat_id_digits),
+        "chats.chat_id_digits",
+        c.chat_id_digits,
+        "a whole number in [1, 18]",
     );
-    if c.mean_per_account.is_finite() && (1..=1000).contains(&c.max_per_account) {
-        let allowed = format!("a number in [1, max_per_account = {}]", c.max_per_account);
-        p.check(
-            c.mean_per_account <= f64::from(c.max_per_account),
-            "chats.mean_per_account",
-            c.mean_per_account,
-            &allowed,
-        );
-    }
     if c.chat_types.is_empty() {
         p.push(
             "chats.chat_types",
-            "is empty; allowed: at least one chat_type with a weight > 0".into(),
+            "is empty; allowed: a list of at least one chat type".into(),
         );
     }
-    for (name, w) in &c.chat_types {
-        p.positive(&format!("chats.chat_types.{name}"), *w);
+    for (i, t) in c.chat_types.iter().enumerate() {
+        let key = format!("chats.chat_types[{i}]");
+        if t.trim().is_empty() {
+            p.push(
+                &key,
+                "is an empty name; allowed: a non-empty chat type such as whatsapp".into(),
+            );
+        } else if c.chat_types[..i].contains(t) {
+            p.push(&key, format!("`{t}` appears twice; allowed: each chat type once"));
+        }
     }
+    let chat_types: Vec<(String, f64)> = match &c.chat_type_weights {
+        None => c.chat_types.iter().map(|t| (t.clone(), 1.0)).collect(),
+        Some(w) => {
+            for (name, weight) in w {
+                let key = format!("chats.chat_type_weights.{name}");
+                if !c.chat_types.contains(name) {
+                    let names: Vec<&str> = c.chat_types.iter().map(String::as_str).collect();
+                    let hint = nearest(name, &names)
+                        .map(|b| format!("did you mean `{b}`? "))
+                        .unwrap_or_default();
+                    p.push(
+                        &key,
+                        format!(
+                            "`{name}` is not in chats.chat_types; {hint}allowed: {}",
+                            names.join(", ")
+                        ),
+                    );
+                } else {
+                    p.positive(&key, *weight);
+                }
+            }
+            for t in &c.chat_types {
+                if !w.contains_key(t) {
+                    p.push(
+                        "chats.chat_type_weights",
+                        format!("has no weight for chat type `{t}`; allowed: a weight for every chat type"),
+                    );
+                }
+            }
+            c.chat_types
+                .iter()
+                .map(|t| (t.clone(), w.get(t).copied().unwrap_or(1.0)))
+                .collect()
+        }
+    };
+
+    let l = &raw.chat_lifecycle;
+    let init = &l.initial_active_chats_per_account;
+    p.choice(
+        "chat_lifecycle.initial_active_chats_per_account.dist",
+        &init.dist,
+        &["poisson"],
+        &[()],
+    );
+    p.within(
+        "chat_lifecycle.initial_active_chats_per_account.mean",
+        init.mean,
+        0.0,
+        1000.0,
+    );
+    if init.min > init.max {
+        p.push(
+            "chat_lifecycle.initial_active_chats_per_account.min",
+            format!("{} is out of range; allowed: at most max = {}", init.min, init.max),
+        );
+    }
+    p.check(
+        init.max <= c.max_concurrent_per_account,
+        "chat_lifecycle.initial_active_chats_per_account.max",
+        init.max,
+        &format!(
+            "at most chats.max_concurrent_per_account = {}",
+            c.max_concurrent_per_account
+        ),
+    );
+    p.within(
+        "chat_lifecycle.new_chats_lambda_per_account_day",
+        l.new_chats_lambda_per_account_day,
+        0.0,
+        1000.0,
+    );
+    p.choice("chat_lifecycle.lifetime.dist", &l.lifetime.dist, &["geometric"], &[()]);
+    p.within("chat_lifecycle.lifetime.mean_days", l.lifetime.mean_days, 1.0, 1e6);
+    p.probability("chat_lifecycle.reactivation_prob", l.reactivation_prob);
 
     let act = &raw.activity;
-    p.probability("activity.base_daily_prob", act.base_daily_prob);
-    let dow = multipliers::<7>(
-        &mut p,
-        "activity.dow_multiplier",
-        &act.dow_multiplier,
-        "7 entries, Monday to Sunday",
+    p.probability("activity.p_full_day", act.p_full_day);
+    p.within("activity.base_q", act.base_q, 0.0, 1e6);
+    p.probability("activity.q_clip_min", act.q_clip_min);
+    p.probability("activity.q_clip_max", act.q_clip_max);
+    if act.q_clip_min > act.q_clip_max {
+        p.push(
+            "activity.q_clip_min",
+            format!(
+                "{} is out of range; allowed: at most q_clip_max = {}",
+                act.q_clip_min, act.q_clip_max
+            ),
+        );
+    }
+    let dow = act.dow_multiplier.values();
+    for (name, v) in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].iter().zip(dow) {
+        p.within(&format!("activity.dow_multiplier.{name}"), v, 0.0, 1e6);
+    }
+    if dow.iter().all(|x| *x == 0.0) {
+        p.push(
+            "activity.dow_multiplier",
+            "is all zeros; allowed: at least one multiplier > 0".into(),
+        );
+    }
+    let month = act.month_multiplier.0;
+    for (i, v) in month.iter().enumerate() {
+        p.within(&format!("activity.month_multiplier.{}", i + 1), *v, 0.0, 1e6);
+    }
+    if month.iter().all(|x| *x == 0.0) {
+        p.push(
+            "activity.month_multiplier",
+            "is all zeros; allowed: at least one multiplier > 0".into(),
+        );
+    }
+    p.within(
+        "activity.chat_popularity_lognorm_sigma",
+        act.chat_popularity_lognorm_sigma,
+        0.0,
+        10.0,
     );
-    let month = multipliers::<12>(
-        &mut p,
-        "activity.month_multiplier",
-        &act.month_multiplier,
-        "12 entries, January to December",
+
+    let u = &raw.services_usage_days;
+    p.within(
+        "services_usage_days.reference_window_days",
+        u.reference_window_days,
+        1.0,
+        1e6,
     );
-    let cost_dialog = p.cost("activity.cost_dialog", &act.cost_dialog);
+    p.within("services_usage_days.intensity_sigma", u.intensity_sigma, 0.0, 5.0);
+    p.within(
+        "services_usage_days.dialog.mean_active_days",
+        u.dialog.mean_active_days,
+        0.0,
+        1e6,
+    );
+    p.within(
+        "services_usage_days.dialog.dispersion_k",
+        u.dialog.dispersion_k,
+        1e-6,
+        1e6,
+    );
 
     let m = &raw.services_model;
-    let services = Service::ALL.map(|s| {
+    let bias = p.choice(
+        "services_model.adoption_day_bias.type",
+        &m.adoption_day_bias.kind,
+        &AdoptionBias::NAMES,
+        &[
+            AdoptionBias::ExpDecay(m.adoption_day_bias.alpha),
+            AdoptionBias::Polynomial(m.adoption_day_bias.alpha),
+        ],
+    );
+    p.within(
+        "services_model.adoption_day_bias.alpha",
+        m.adoption_day_bias.alpha,
+        0.0,
+        100.0,
+    );
+    let trial = |s: Service| match m.trial_days {
+        RawTrialDays::All(n) => n,
+        RawTrialDays::Per {
+            tasks,
+            classifications,
+            amocrm_call,
+        } => match s {
+            Service::Tasks => tasks,
+            Service::Classifications => classifications,
+            _ => amocrm_call,
+        },
+    };
+    let pricing_raw = &m.usage;
+    let services = super::SERVICES.map(|s| {
         let n = s.name();
+        let launch_text = match s {
+            Service::Dialog => &m.launch_dates.dialog,
+            Service::Tasks => &m.launch_dates.tasks,
+            Service::Classifications => &m.launch_dates.classifications,
+            Service::AmocrmCall => &m.launch_dates.amocrm_call,
+        };
+        let launch = p.date(&format!("services_model.launch_dates.{n}"), launch_text);
         let cost = p.cost(
             &format!("services.cost_when_used.{n}"),
-            match s {
-                Service::Tasks => &raw.services.cost_when_used.tasks,
-                Service::Classifications => &raw.services.cost_when_used.classifications,
-                Service::AmocrmCall => &raw.services.cost_when_used.amocrm_call,
+            &all(&raw.services.cost_when_used, s),
+        );
+        let base_rate = all(&pricing_raw.base_event_rate_per_day, s);
+        p.within(
+            &format!("services_model.usage.base_event_rate_per_day.{n}"),
+            base_rate,
+            0.0,
+            1e6,
+        );
+        let d = all(&pricing_raw.duration_lognorm, s);
+        p.within(
+            &format!("services_model.usage.duration_lognorm.{n}.median_sec"),
+            d.median_sec,
+            1e-6,
+            1e9,
+        );
+        p.within(
+            &format!("services_model.usage.duration_lognorm.{n}.sigma"),
+            d.sigma,
+            0.0,
+            10.0,
+        );
+        let pr = all(&pricing_raw.pricing, s);
+        let key = format!("services_model.usage.pricing.{n}");
+        p.within(&format!("{key}.base_fee"), pr.base_fee, 0.0, 1e9);
+        p.within(&format!("{key}.per_sec"), pr.per_sec, 0.0, 1e9);
+        p.within(&format!("{key}.min"), pr.min, 0.0, 1e9);
+        if pr.min.is_finite() {
+            p.check(
+                pr.max.is_finite() && pr.max >= pr.min && pr.max <= 1e9,
+                &format!("{key}.max"),
+                pr.max,
+                &format!("a number in [min = {}, 1e9]", pr.min),
+            );
+        }
+        let pricing = Pricing {
+            base_rate,
+            duration: super::Duration {
+                median_sec: d.median_sec,
+                sigma: d.sigma,
             },
-        );
-        let trial_days = per(&m.trial_days, s);
+            base_fee: pr.base_fee,
+            per_sec: pr.per_sec,
+            min: pr.min,
+            max: pr.max,
+        };
+        if s == Service::Dialog {
+            return ServiceParams {
+                service: s,
+                launch,
+                mean_active_days: u.dialog.mean_active_days,
+                days_k: u.dialog.dispersion_k,
+                cost,
+                pricing,
+                trial_days: 0,
+                p_convert: 0.0,
+                new_adopters_per_month: 0,
+                retention: [1.0; 3],
+                post90_daily_churn: 0.0,
+                mean_events: 0.0,
+                events_k: 1.0,
+            };
+        }
+        let trial_days = trial(s);
+        let trial_key = match m.trial_days {
+            RawTrialDays::All(_) => "services_model.trial_days".to_string(),
+            RawTrialDays::Per { .. } => format!("services_model.trial_days.{n}"),
+        };
         p.check(
-            (1..=365).contains(&trial_days),
-            &format!("services_model.trial_days.{n}"),
+            trial_days <= 29,
+            &trial_key,
             trial_days,
-            "an integer number of days in [1, 365]",
+            "a whole number of days in [0, 29] (retention is measured from day 30)",
         );
-        let p_convert = per(&m.p_convert_after_trial, s);
+        let p_convert = paid(&m.p_convert_after_trial, s);
         p.probability(&format!("services_model.p_convert_after_trial.{n}"), p_convert);
-        let mean_active_days = per(&raw.services_usage_days.mean_active_days, s);
+        let new_adopters_per_month = paid(&m.new_adopters_per_month, s);
         p.check(
-            (0.0..=30.0).contains(&mean_active_days),
+            new_adopters_per_month <= 10_000_000,
+            &format!("services_model.new_adopters_per_month.{n}"),
+            new_adopters_per_month,
+            "a whole number in [0, 10000000]",
+        );
+        let r = paid(&m.retention_targets, s);
+        let rkey = format!("services_model.retention_targets.{n}");
+        p.probability(&format!("{rkey}.r30"), r.r30);
+        p.check(
+            (0.0..=r.r30).contains(&r.r60),
+            &format!("{rkey}.r60"),
+            r.r60,
+            &format!("a share in [0, r30 = {}] (shares cannot grow with time)", r.r30),
+        );
+        p.check(
+            (0.0..=r.r60).contains(&r.r90),
+            &format!("{rkey}.r90"),
+            r.r90,
+            &format!("a share in [0, r60 = {}] (shares cannot grow with time)", r.r60),
+        );
+        let post90 = paid(&m.post90_daily_churn, s);
+        p.probability(&format!("services_model.post90_daily_churn.{n}"), post90);
+        let mean_active_days = paid(&u.mean_active_days, s);
+        p.within(
             &format!("services_usage_days.mean_active_days.{n}"),
             mean_active_days,
-            "days per 30 subscribed days in [0, 30]",
+            0.0,
+            1e6,
         );
-        let mean_events = per(&raw.services_event_volume.mean_events_per_active_day, s);
-        p.check(
-            (1.0..=1e6).contains(&mean_events),
+        let days_k = paid(&u.dispersion_k, s);
+        p.within(&format!("services_usage_days.dispersion_k.{n}"), days_k, 1e-6, 1e6);
+        let ev = &raw.services_event_volume;
+        let mean_events = paid(&ev.mean_events_per_active_day, s);
+        p.within(
             &format!("services_event_volume.mean_events_per_active_day.{n}"),
             mean_events,
-            "a number in [1, 1000000] (a usage day has at least one event)",
+            0.0,
+            1e6,
         );
-        let dispersion_k = per(&raw.services_event_volume.dispersion_k, s);
-        p.positive(&format!("services_event_volume.dispersion_k.{n}"), dispersion_k);
-        let new_adopters_per_month = per(&m.new_adopters_per_month, s);
-        // More adopters than this can never be placed in any sane dataset; the bound keeps the plan fast.
-        let key = format!("services_model.new_adopters_per_month.{n}");
-        p.check(
-            new_adopters_per_month <= 1_000_000,
-            &key,
-            new_adopters_per_month,
-            "an integer in [0, 1000000]",
-        );
+        let events_k = paid(&ev.dispersion_k, s);
+        p.within(&format!("services_event_volume.dispersion_k.{n}"), events_k, 1e-6, 1e6);
         ServiceParams {
             service: s,
+            launch,
+            mean_active_days,
+            days_k,
             cost,
-            new_adopters_per_month,
+            pricing,
             trial_days,
             p_convert,
-            mean_active_days,
+            new_adopters_per_month,
+            retention: [r.r30, r.r60, r.r90],
+            post90_daily_churn: post90,
             mean_events,
-            dispersion_k,
+            events_k,
         }
     });
 
-    p.check(
-        m.adoption_day_bias.alpha >= 0.0 && m.adoption_day_bias.alpha <= 100.0,
-        "services_model.adoption_day_bias.alpha",
-        m.adoption_day_bias.alpha,
-        "a number in [0, 100] (0 = uniform)",
-    );
-    let max_trial = services.iter().map(|s| s.trial_days).max().unwrap_or(0);
-    let mut previous = 1.0;
-    for (day, share) in &m.retention_targets {
-        let key = format!("services_model.retention_targets.{day}");
-        if *day <= max_trial {
-            p.push(
-                &key,
-                format!("day {day} is within a trial; allowed: days after the longest trial ({max_trial} days)"),
-            );
-        }
-        p.check(
-            *share > 0.0 && *share <= previous,
-            &key,
-            share,
-            &format!("a share in (0, {previous}] (targets must not increase with the day)"),
-        );
-        previous = previous.min(*share);
-    }
-    if m.retention_targets.is_empty() {
+    let split = &raw.services.classifications_split;
+    p.probability("services.classifications_split.qc", split.qc);
+    p.probability("services.classifications_split.check_list", split.check_list);
+    if split.qc + split.check_list > 1.0 {
         p.push(
-            "services_model.retention_targets",
-            "is empty; allowed: day -> share entries such as 30: 0.8".into(),
+            "services.classifications_split",
+            format!(
+                "qc + check_list = {} is out of range; allowed: shares summing to at most 1",
+                split.qc + split.check_list
+            ),
         );
     }
-    p.check(
-        (0.0..1.0).contains(&m.post90_daily_churn),
-        "services_model.post90_daily_churn",
-        m.post90_daily_churn,
-        "a daily probability in [0, 1)",
+    let distribute = p.choice(
+        "services_model.distribute_to_chats.mode",
+        &m.distribute_to_chats.mode,
+        &DistributeMode::NAMES,
+        &[DistributeMode::OneChat, DistributeMode::Spread],
     );
-    let distribute = match m.distribute_to_chats.mode.as_str() {
-        "one_chat" => DistributeMode::OneChat,
-        "spread" => DistributeMode::Spread,
-        other => {
-            let hint = super::error::nearest(other, &DistributeMode::NAMES)
-                .map(|b| format!("did you mean `{b}`? "))
-                .unwrap_or_default();
-            p.push(
-                "services_model.distribute_to_chats.mode",
-                format!("`{other}` is not a mode; {hint}allowed: one_chat, spread"),
-            );
-            DistributeMode::OneChat
-        }
-    };
     p.probability("services_model.correlation.strength", m.correlation.strength);
+    if raw.output.path.trim().is_empty() {
+        p.push(
+            "output.path",
+            "is empty; allowed: a file path such as joint_info_2025.csv".into(),
+        );
+    }
+
+    // Chat ids are unique across the dataset: each account owns a slice of the id space.
+    let max_level = a.activity_shape.map_or(1.0, |k| 1.0 + 8.0 / k.max(0.01).sqrt());
+    let mult_max = dow.iter().cloned().fold(0.0, f64::max) * month.iter().cloned().fold(0.0, f64::max);
+    let arrivals = if l.enabled {
+        l.new_chats_lambda_per_account_day * mult_max * max_level * days
+    } else {
+        0.0
+    };
+    let needed = f64::from(init.max) + arrivals + 10.0 * arrivals.sqrt() + 10.0;
+    if (1..=18).contains(&c.chat_id_digits) && a.n_accounts >= 1 {
+        let slots = 10f64.powi(c.chat_id_digits as i32) / a.n_accounts as f64;
+        if slots < needed {
+            p.push(
+                "chats.chat_id_digits",
+                format!(
+                    "{} digits leave room for {:.0} chats per account, but this config may create up to about {needed:.0}; allowed: more digits (or fewer accounts, arrivals or days)",
+                    c.chat_id_digits,
+                    slots.floor()
+                ),
+            );
+        }
+    }
 
     if !p.list.is_empty() {
-        return Err(ConfigErrors(p.list));
+        return Err(p.list);
     }
     Ok(Config {
         seed: raw.dataset.seed,
         start,
         end,
         n_accounts: a.n_accounts,
+        account_id_min: a.account_id_min,
+        account_id_max: a.account_id_max,
         before_start_share: a.before_start_share,
         activity_shape: a.activity_shape,
-        chats_mean: c.mean_per_account,
-        chats_max: c.max_per_account,
-        chat_types: c.chat_types.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        base_daily_prob: act.base_daily_prob,
+        max_concurrent: c.max_concurrent_per_account,
+        chat_id_digits: c.chat_id_digits,
+        chat_types,
+        initial_mean: init.mean,
+        initial_min: init.min,
+        initial_max: init.max,
+        lifecycle_enabled: l.enabled,
+        new_chats_lambda: l.new_chats_lambda_per_account_day,
+        lifetime_mean_days: l.lifetime.mean_days,
+        reactivation_prob: l.reactivation_prob,
+        p_full_day: act.p_full_day,
+        base_q: act.base_q,
+        q_clip_min: act.q_clip_min,
+        q_clip_max: act.q_clip_max,
         dow,
         month,
-        cost_dialog,
+        popularity_sigma: act.chat_popularity_lognorm_sigma,
+        reference_window_days: u.reference_window_days,
+        scale_to_window: u.scale_to_window,
+        intensity_sigma: u.intensity_sigma,
         services,
-        adoption_alpha: m.adoption_day_bias.alpha,
-        retention: m.retention_targets.iter().map(|(d, s)| (*d, *s)).collect(),
-        post_churn: m.post90_daily_churn,
+        adoption_bias: bias,
+        usage_pricing: pricing_raw.enabled,
+        split_qc: split.qc,
+        split_check_list: split.check_list,
         distribute,
         correlation: m.correlation.strength,
         output_path: raw.output.path.clone(),
         raw,
     })
-}
-
-fn multipliers<const N: usize>(p: &mut Problems, key: &str, v: &[f64], shape: &str) -> [f64; N] {
-    if v.len() != N {
-        p.push(key, format!("has {} entries; allowed: exactly {shape}", v.len()));
-        return [1.0; N];
-    }
-    for (i, x) in v.iter().enumerate() {
-        p.check(
-            *x >= 0.0 && x.is_finite(),
-            &format!("{key}[{i}]"),
-            x,
-            "a finite multiplier >= 0",
-        );
-    }
-    if v.iter().all(|x| *x == 0.0) {
-        p.push(key, "is all zeros; allowed: at least one multiplier > 0".into());
-    }
-    let mut out = [0.0; N];
-    out.copy_from_slice(v);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::{Source, load};
-
-    #[test]
-    fn default_config_is_valid() {
-        let c = load(&Source::builtin(), None, &[]).unwrap();
-        assert_eq!(c.days(), 365);
-        assert_eq!(c.services[2].service.name(), "amocrm_call");
-    }
-
-    #[test]
-    fn reports_every_problem_with_location() {
-        let text = super::super::DEFAULT_CONFIG
-            .replace("tasks: 0.6", "tasks: 1.6")
-            .replace("sigma: 0.8", "sigma: -0.8");
-        let src = Source {
-            name: "bad.yaml".into(),
-            text,
-        };
-        let errs = load(&src, None, &[]).unwrap_err();
-        let msgs: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
-        assert!(
-            msgs.iter()
-                .any(|m| m.starts_with("bad.yaml:30:5: activity.cost_dialog.sigma: -0.8 is out of range")),
-            "{msgs:?}"
-        );
-        assert!(
-            msgs.iter().any(|m| m.contains(
-                "services_model.p_convert_after_trial.tasks: 1.6 is out of range; allowed: a probability in [0, 1]"
-            )),
-            "{msgs:?}"
-        );
-    }
-
-    #[test]
-    fn override_errors_name_the_flag() {
-        let errs = load(&Source::builtin(), None, &["accounts.n_accounts=0".into()]).unwrap_err();
-        assert_eq!(
-            errs.to_string(),
-            "invalid config: --set accounts.n_accounts=0: accounts.n_accounts: 0 is out of range; allowed: an integer in [1, 100000000]"
-        );
-    }
 }

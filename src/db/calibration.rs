@@ -8,6 +8,7 @@ use duckdb::Connection;
 
 use super::arrow::{batch, dates, f64s, i32s};
 use crate::config::Config;
+use crate::model::block::Expected;
 use crate::model::calendar::Calendar;
 use crate::model::calibration::{self, Z};
 use crate::model::plan::Plan;
@@ -17,14 +18,7 @@ include!(concat!(env!("OUT_DIR"), "/calibration.rs"));
 const REPORT: &str = include_str!("../../sql/calibration_report.sql");
 
 /// Writes `calendar` and `calibration_targets` for the dataset being loaded.
-pub fn record(
-    conn: &Connection,
-    cfg: &Config,
-    cal: &Calendar,
-    plan: &Plan,
-    expected: &[f64],
-    exposure: &[f64],
-) -> Result<()> {
+pub fn record(conn: &Connection, cfg: &Config, cal: &Calendar, plan: &Plan, expected: &Expected) -> Result<()> {
     let days = cal.days as usize;
     let batch = batch(vec![
         ("date", dates((0..days as i32).map(|d| cal.start_epoch + d).collect())),
@@ -38,9 +32,7 @@ pub fn record(
             "month_multiplier",
             f64s(cal.month.iter().map(|&m| cfg.month[m as usize]).collect()),
         ),
-        ("usage_factor", f64s(cal.usage_factor.clone())),
-        ("exposure", f64s(exposure.to_vec())),
-        ("expected_chat_days", f64s(expected.to_vec())),
+        ("factor", f64s(cal.factor.clone())),
     ])
     .context("building the calendar batch")?;
     let mut app = conn.appender("calendar").context("opening an appender on calendar")?;
@@ -50,10 +42,7 @@ pub fn record(
     let mut app = conn
         .appender("calibration_targets")
         .context("opening an appender on calibration_targets")?;
-    for (ord, t) in calibration::targets(cfg, cal, plan, expected, exposure)
-        .iter()
-        .enumerate()
-    {
+    for (ord, t) in calibration::targets(cfg, cal, plan, expected).iter().enumerate() {
         app.append_row(duckdb::params![
             ord as i32,
             t.knob,

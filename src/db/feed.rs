@@ -22,20 +22,19 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vtab::{BindInfo, InitInfo, TableFunctionInfo, VTab};
 
-use crate::model::block::{ChatDays, TableHashes};
+use crate::model::block::{ChatDays, Expected, TableHashes};
 
 /// A generated block, ready to load.
 pub(super) struct Ready {
     pub index: usize,
     /// Worker seconds spent generating and converting this block.
     pub seconds: f64,
-    pub expected_chat_days: Vec<f64>,
-    pub exposure: Vec<f64>,
+    pub expected: Expected,
     pub chat_days: ChatDays,
     /// Batches for [`super::arrow::SMALL_TABLES`].
-    pub small: [RecordBatch; 4],
-    pub digests: [[u8; 32]; 5],
-    pub rows: [u64; 5],
+    pub small: [RecordBatch; 6],
+    pub digests: [[u8; 32]; 7],
+    pub rows: [u64; 7],
 }
 
 /// Running totals over the blocks taken so far, in block order (so floating-point sums do not
@@ -44,10 +43,9 @@ pub(super) struct Totals {
     pub generate_cpu_seconds: f64,
     /// Time the feed spent waiting for the next block inside the INSERT.
     pub wait_seconds: f64,
-    pub rows: [u64; 5],
+    pub rows: [u64; 7],
     pub hashes: TableHashes,
-    pub expected_chat_days: Vec<f64>,
-    pub exposure: Vec<f64>,
+    pub expected: Expected,
 }
 
 struct State {
@@ -58,7 +56,7 @@ struct State {
     n: usize,
     current: ChatDays,
     offset: usize,
-    stash: Vec<[RecordBatch; 4]>,
+    stash: Vec<[RecordBatch; 6]>,
     stash_bytes: usize,
     stash_limit: usize,
     totals: Totals,
@@ -143,13 +141,7 @@ pub(super) struct Feed {
 }
 
 impl Feed {
-    pub fn new(
-        rx: mpsc::Receiver<Result<Ready>>,
-        n: usize,
-        days: usize,
-        min_ahead: usize,
-        stash_limit: usize,
-    ) -> Arc<Feed> {
+    pub fn new(rx: mpsc::Receiver<Result<Ready>>, n: usize, min_ahead: usize, stash_limit: usize) -> Arc<Feed> {
         Arc::new(Feed {
             state: Mutex::new(Some(State {
                 rx,
@@ -164,10 +156,9 @@ impl Feed {
                 totals: Totals {
                     generate_cpu_seconds: 0.0,
                     wait_seconds: 0.0,
-                    rows: [0; 5],
+                    rows: [0; 7],
                     hashes: TableHashes::default(),
-                    expected_chat_days: vec![0.0; days],
-                    exposure: vec![0.0; days],
+                    expected: Expected::default(),
                 },
                 failure: None,
             })),
@@ -193,7 +184,7 @@ impl Feed {
     }
 
     /// The small-table batches of the blocks taken since the last call, in block order.
-    pub fn take_stash(&self) -> Vec<[RecordBatch; 4]> {
+    pub fn take_stash(&self) -> Vec<[RecordBatch; 6]> {
         self.with_state(|s| {
             s.stash_bytes = 0;
             std::mem::take(&mut s.stash)
@@ -215,21 +206,15 @@ impl Feed {
     fn fill(&self, out: &mut DataChunkHandle) -> Result<(), Box<dyn Error>> {
         let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let s = g.as_mut().ok_or("the load's feed is finished")?;
-        let (mut chat_id, mut account_id, mut date, mut cost) = (
-            out.flat_vector(0),
-            out.flat_vector(1),
-            out.flat_vector(2),
-            out.flat_vector(3),
-        );
+        let (mut chat_id, mut account_id, mut date) = (out.flat_vector(0), out.flat_vector(1), out.flat_vector(2));
         let cap = chat_id.capacity();
-        // SAFETY: the four columns are declared in `bind` as BIGINT, BIGINT, DATE (i32 days since
-        // the epoch) and DOUBLE, whose vectors hold exactly these Rust types, `cap` elements long.
-        let (chat_id, account_id, date, cost) = unsafe {
+        // SAFETY: the three columns are declared in `bind` as BIGINT, BIGINT and DATE (i32 days
+        // since the epoch), whose vectors hold exactly these Rust types, `cap` elements long.
+        let (chat_id, account_id, date) = unsafe {
             (
                 chat_id.as_mut_slice_with_len::<i64>(cap),
                 account_id.as_mut_slice_with_len::<i64>(cap),
                 date.as_mut_slice_with_len::<i32>(cap),
-                cost.as_mut_slice_with_len::<f64>(cap),
             )
         };
         let mut filled = 0;
@@ -250,8 +235,7 @@ impl Feed {
             let (from, to) = (s.offset..s.offset + k, filled..filled + k);
             chat_id[to.clone()].copy_from_slice(&s.current.chat_id[from.clone()]);
             account_id[to.clone()].copy_from_slice(&s.current.account_id[from.clone()]);
-            date[to.clone()].copy_from_slice(&s.current.date[from.clone()]);
-            cost[to].copy_from_slice(&s.current.cost_dialog[from]);
+            date[to].copy_from_slice(&s.current.date[from]);
             s.offset += k;
             filled += k;
         }
@@ -284,12 +268,7 @@ impl Feed {
         t.wait_seconds += started.elapsed().as_secs_f64();
         t.generate_cpu_seconds += ready.seconds;
         t.hashes.add(&ready.digests);
-        for (sum, x) in t.expected_chat_days.iter_mut().zip(&ready.expected_chat_days) {
-            *sum += x;
-        }
-        for (sum, x) in t.exposure.iter_mut().zip(&ready.exposure) {
-            *sum += x;
-        }
+        t.expected.add(&ready.expected);
         for (sum, r) in t.rows.iter_mut().zip(ready.rows) {
             *sum += r;
         }
@@ -322,7 +301,6 @@ impl VTab for ChatDaysFeed {
             ("chat_id", LogicalTypeId::Bigint),
             ("account_id", LogicalTypeId::Bigint),
             ("date", LogicalTypeId::Date),
-            ("cost_dialog", LogicalTypeId::Double),
         ] {
             bind.add_result_column(name, LogicalTypeHandle::from(ty));
         }

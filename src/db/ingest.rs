@@ -22,7 +22,7 @@ use super::checks::{self, CheckOutcome};
 use super::feed::{self, Feed, Ready};
 use crate::config::Config;
 use crate::model::account::Generator;
-use crate::model::block::TABLES;
+use crate::model::block::{CHAT_DAYS, Expected, TABLES};
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
@@ -39,8 +39,8 @@ const DERIVED_TABLES: [&str; 5] = [
 #[derive(Debug, Clone)]
 pub struct LoadStats {
     /// Rows per table, in [`TABLES`] order.
-    pub rows: [u64; 5],
-    pub hashes: [String; 5],
+    pub rows: [u64; 7],
+    pub hashes: [String; 7],
     pub plan_seconds: f64,
     /// Generating and appending all blocks (overlapped).
     pub ingest_seconds: f64,
@@ -56,7 +56,7 @@ pub struct LoadStats {
 impl LoadStats {
     /// Rows of the joint view: one per active chat-day.
     pub fn joint_rows(&self) -> u64 {
-        self.rows[3]
+        self.rows[CHAT_DAYS]
     }
 }
 
@@ -116,7 +116,7 @@ impl Generation {
     /// Plans the dataset and starts `threads` workers (at least one). `stash_bytes`: bytes of
     /// small-table rows held back while one INSERT feeds chat_days; then they are appended and
     /// the next INSERT starts ([`DEFAULT_STASH_BYTES`]; 0 puts every block in its own statement).
-    pub fn start(cfg: &Config, threads: usize, stash_bytes: usize) -> Generation {
+    pub fn start(cfg: &Config, threads: usize, stash_bytes: usize) -> Result<Generation> {
         let t = Instant::now();
         let cal = Calendar::new(cfg);
         let plan = Plan::new(cfg, &cal);
@@ -129,19 +129,22 @@ impl Generation {
         let threads = threads.max(1);
         let n = Generator::new(&model.cfg, &model.cal, &model.plan).n_blocks();
         let (tx, rx) = mpsc::channel::<Result<Ready>>();
-        let feed = Feed::new(rx, n, model.cal.days as usize, 2 * threads + 2, stash_bytes);
-        let workers = (0..threads)
-            .map(|_| {
-                let (tx, model, feed) = (tx.clone(), model.clone(), feed.clone());
-                std::thread::spawn(move || work(&model, &feed, &tx))
-            })
-            .collect();
-        Generation {
+        let feed = Feed::new(rx, n, 2 * threads + 2, stash_bytes);
+        let mut generation = Generation {
             model,
             feed,
-            workers,
+            workers: Vec::with_capacity(threads),
             plan_seconds,
+        };
+        for i in 0..threads {
+            let (tx, model, feed) = (tx.clone(), generation.model.clone(), generation.feed.clone());
+            let worker = std::thread::Builder::new()
+                .name(format!("gen-worker-{i}"))
+                .spawn(move || work(&model, &feed, &tx))
+                .with_context(|| format!("starting generator thread {} of {threads}", i + 1))?;
+            generation.workers.push(worker);
         }
+        Ok(generation)
     }
 }
 
@@ -163,17 +166,15 @@ fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
         // A panic in the generator reaches the loader as an error (the feed would otherwise wait
         // for this block for ever).
         let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut block = generator.block(index);
-            let expected_chat_days = std::mem::take(&mut block.expected_chat_days);
-            let exposure = std::mem::take(&mut block.exposure);
+            let block = generator.block(index).map_err(|e| anyhow::anyhow!(e))?;
+            let expected = block.expected;
             let digests = block.digests();
             let rows = block.row_counts();
             let (chat_days, small) = block_batches(block, &model.cfg.chat_types)?;
             Ok(Ready {
                 index,
                 seconds: started.elapsed().as_secs_f64(),
-                expected_chat_days,
-                exposure,
+                expected,
                 chat_days,
                 small,
                 digests,
@@ -197,10 +198,10 @@ fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
     }
 }
 
-/// Loads what `generation` generates into `conn` (migrated already) as one transaction.
+/// Loads what `generation` generates into `conn` and commits, or rolls back on any failure.
+/// The caller has begun the transaction ([`begin`]) and migrated inside it, so a schema upgrade
+/// commits or rolls back with the dataset.
 pub fn load(conn: &Connection, generation: Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
-    conn.execute_batch("BEGIN TRANSACTION")
-        .context("starting the load transaction")?;
     let result = load_in_transaction(conn, &generation, opts);
     drop(generation);
     match result {
@@ -221,15 +222,22 @@ pub fn load(conn: &Connection, generation: Generation, opts: &LoadOptions) -> Re
     }
 }
 
+/// Starts the one transaction of a load.
+pub fn begin(conn: &Connection) -> Result<()> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .context("starting the load transaction")
+}
+
 fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
-    if super::has_dataset(conn)? {
-        if !opts.replace {
-            return Err(LoadError::DatasetExists);
-        }
+    // With --replace every table is cleared, whatever a migration just did to them (the caller
+    // refused a loaded database without it before migrating).
+    if opts.replace {
         for t in TABLES.iter().chain(&DERIVED_TABLES) {
             conn.execute_batch(&format!("DELETE FROM {t}"))
                 .with_context(|| format!("clearing {t}"))?;
         }
+    } else if super::has_dataset(conn)? {
+        return Err(LoadError::DatasetExists);
     }
 
     let t = Instant::now();
@@ -238,14 +246,13 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
         append_seconds,
         rows,
         hashes,
-        expected_chat_days,
-        exposure,
+        expected,
     } = ingest(conn, generation, opts)?;
     let ingest_seconds = t.elapsed().as_secs_f64();
 
     let Model { cfg, cal, plan } = &*generation.model;
     record_provenance(conn, cfg, &rows, &hashes)?;
-    calibration::record(conn, cfg, cal, plan, &expected_chat_days, &exposure)?;
+    calibration::record(conn, cfg, cal, plan, &expected)?;
 
     super::set_threads(conn, opts.check_threads)?;
     let t = Instant::now();
@@ -302,15 +309,14 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
         append_seconds: (append_seconds - totals.wait_seconds).max(0.0),
         rows: totals.rows,
         hashes: totals.hashes.finish(),
-        expected_chat_days: totals.expected_chat_days,
-        exposure: totals.exposure,
+        expected: totals.expected,
     })
 }
 
 /// The tables hold exactly the rows generated: a cheap guard (a count per table) against rows lost
 /// between the generator and DuckDB, which the hashes in `dataset` (computed on the generated
 /// columns) would not notice.
-fn verify_row_counts(conn: &Connection, rows: &[u64; 5]) -> Result<()> {
+fn verify_row_counts(conn: &Connection, rows: &[u64; 7]) -> Result<()> {
     for (table, &expected) in TABLES.iter().zip(rows) {
         let stored: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -327,10 +333,9 @@ fn verify_row_counts(conn: &Connection, rows: &[u64; 5]) -> Result<()> {
 struct Ingested {
     generate_cpu_seconds: f64,
     append_seconds: f64,
-    rows: [u64; 5],
-    hashes: [String; 5],
-    expected_chat_days: Vec<f64>,
-    exposure: Vec<f64>,
+    rows: [u64; 7],
+    hashes: [String; 7],
+    expected: Expected,
 }
 
 /// Runs the feed's INSERT into chat_days, then appends the stashed small tables, until every
@@ -380,35 +385,31 @@ fn load_segments(conn: &Connection, feed: &Feed, function: &str, opts: &LoadOpti
     }
 }
 
-fn record_provenance(conn: &Connection, cfg: &Config, rows: &[u64; 5], hashes: &[String; 5]) -> Result<()> {
+fn record_provenance(conn: &Connection, cfg: &Config, rows: &[u64; 7], hashes: &[String; 7]) -> Result<()> {
     let yaml = cfg.effective_yaml();
     let sha: String = Sha256::digest(yaml.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let r: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+    let mut values: Vec<Box<dyn duckdb::ToSql>> = vec![
+        Box::new(cfg.seed),
+        Box::new(yaml),
+        Box::new(sha),
+        Box::new(concat!("usage-gen ", env!("CARGO_PKG_VERSION"))),
+        Box::new(cfg.start.to_string()),
+        Box::new(cfg.end.to_string()),
+        Box::new(cfg.n_accounts as i64),
+        Box::new(cfg.distribute.name()),
+        Box::new(cfg.chat_id_digits as i32),
+        Box::new(cfg.split_qc),
+        Box::new(cfg.split_check_list),
+    ];
+    values.extend(rows.iter().map(|&r| Box::new(r as i64) as Box<dyn duckdb::ToSql>));
+    values.extend(hashes.iter().map(|h| Box::new(h.clone()) as Box<dyn duckdb::ToSql>));
+    let marks = vec!["?"; values.len()].join(", ");
     conn.execute(
-        "INSERT INTO dataset VALUES (?, ?, ?, ?, ?::DATE, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        duckdb::params![
-            cfg.seed,
-            yaml,
-            sha,
-            concat!("usage-gen ", env!("CARGO_PKG_VERSION")),
-            cfg.start.to_string(),
-            cfg.end.to_string(),
-            cfg.n_accounts as i64,
-            cfg.distribute.name(),
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            hashes[0],
-            hashes[1],
-            hashes[2],
-            hashes[3],
-            hashes[4],
-        ],
+        &format!("INSERT INTO dataset VALUES ({marks})"),
+        duckdb::params_from_iter(values.iter().map(|v| v.as_ref())),
     )
     .context("recording the dataset row")?;
     let mut app = conn

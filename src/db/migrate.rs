@@ -1,8 +1,9 @@
 //! Schema migrations from `migrations/`, embedded at compile time and applied through refinery.
 //! DuckDB has no refinery driver, so this is one: a newtype over `duckdb::Connection`
-//! implementing refinery's `Transaction`, `Query` and `Migrate` traits. Migrations run grouped (all
-//! pending ones in one transaction), and applied ones are recorded in `refinery_schema_history`
-//! so a second load does not run them again.
+//! implementing refinery's `Transaction`, `Query` and `Migrate` traits. Migrations run grouped
+//! inside the transaction the caller has begun (a load's own), so pending migrations and the
+//! dataset loaded after them commit or roll back together; applied ones are recorded in
+//! `refinery_schema_history` so a second load does not run them again.
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
@@ -22,13 +23,11 @@ impl Transaction for DuckMigrator<'_> {
     type Error = duckdb::Error;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> Result<usize, Self::Error> {
-        let tx = self.0.transaction()?;
         let mut count = 0;
         for q in queries {
-            tx.execute_batch(q)?;
+            self.0.execute_batch(q)?;
             count += 1;
         }
-        tx.commit()?;
         Ok(count)
     }
 }
@@ -61,7 +60,8 @@ impl Query<Vec<Migration>> for DuckMigrator<'_> {
 
 impl Migrate for DuckMigrator<'_> {}
 
-/// Applies pending migrations; returns the names of those applied now.
+/// Applies pending migrations inside the caller's transaction; returns the names of those
+/// applied now.
 pub fn run(conn: &mut Connection) -> Result<Vec<String>> {
     let report = embedded::migrations::runner()
         .set_grouped(true)

@@ -9,11 +9,19 @@ mod feed;
 pub mod ingest;
 pub mod migrate;
 pub mod output;
+pub mod sandbox;
+pub mod target;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use duckdb::{AccessMode, Connection};
+
+use crate::signals::{self, Registered};
+
+/// DuckDB's buffer memory for a command unless `--memory-limit` says otherwise: a load of 100 M
+/// rows, an export or a query of any size stays within about 512 MB of RSS with it.
+pub const DEFAULT_MEMORY_LIMIT: &str = "300MB";
 
 /// The on-disk format a new database file is written in.
 pub const DEFAULT_STORAGE_VERSION: &str = "v1.4.0";
@@ -45,8 +53,17 @@ pub fn set_threads(conn: &Connection, n: usize) -> Result<()> {
         .with_context(|| format!("setting DuckDB's threads to {n}"))
 }
 
-/// Opens an existing database file read-only; a missing file is an error, not a new database.
-pub fn open_ro(path: &Path) -> Result<Connection> {
+/// Sends DuckDB's spilled buffers to `dir` (created by DuckDB when it first spills).
+pub fn set_spill_dir(conn: &Connection, dir: &SpillDir) -> Result<()> {
+    conn.execute_batch(&format!(
+        "SET temp_directory = '{}'",
+        dir.path().to_string_lossy().replace('\'', "''")
+    ))
+    .context("setting DuckDB's spill directory")
+}
+
+/// An error unless `path` is an existing file: reading commands never create a database.
+pub fn require_file(path: &Path) -> Result<()> {
     if !path.exists() {
         bail!(
             "database {} does not exist (create it with `gen load --db {}`)",
@@ -54,7 +71,20 @@ pub fn open_ro(path: &Path) -> Result<Connection> {
             path.display()
         );
     }
-    open(path, AccessMode::ReadOnly, None)
+    if path.is_dir() {
+        bail!("{} is a directory, not a database file", path.display());
+    }
+    Ok(())
+}
+
+/// Opens an existing database file read-only with DuckDB's buffers capped at `memory_limit` and
+/// spilling into `spill`; a missing file is an error, not a new database.
+pub fn open_ro(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connection> {
+    require_file(path)?;
+    let conn = open(path, AccessMode::ReadOnly, None)?;
+    set_memory_limit(&conn, memory_limit)?;
+    set_spill_dir(&conn, spill)?;
+    Ok(conn)
 }
 
 fn open(path: &Path, mode: AccessMode, storage_version: Option<&str>) -> Result<Connection> {
@@ -67,6 +97,10 @@ fn open(path: &Path, mode: AccessMode, storage_version: Option<&str>) -> Result<
             .with("storage_compatibility_version", v)
             .with_context(|| format!("storage version {v:?} (allowed: latest or a DuckDB version such as v1.4.0)"))?;
     }
+    open_with(path, config)
+}
+
+fn open_with(path: &Path, config: duckdb::Config) -> Result<Connection> {
     Connection::open_with_flags(path, config).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("Could not set lock") || msg.contains("Conflicting lock") {
@@ -125,4 +159,42 @@ pub fn require_dataset(conn: &Connection, path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A private directory for DuckDB's spilled buffers: `<parent>/.gen-spill-<pid>`, removed when
+/// dropped and by a second Ctrl-C; one that a killed process left is removed by the next command
+/// that makes one in the same place.
+pub struct SpillDir {
+    path: PathBuf,
+    _on_signal: Registered,
+}
+
+impl SpillDir {
+    const PREFIX: &str = ".gen-spill-";
+
+    /// In `parent` (the database's directory for loads, so a spill has the database's disk).
+    pub fn new(parent: &Path) -> SpillDir {
+        crate::outfile::remove_stale(parent, Self::PREFIX);
+        let path = parent.join(format!("{}{}", Self::PREFIX, std::process::id()));
+        SpillDir {
+            _on_signal: signals::remove_on_exit(path.clone()),
+            path,
+        }
+    }
+
+    /// Under the system's temp directory: for commands that only read a database (whose
+    /// directory may not be writable).
+    pub fn in_temp() -> SpillDir {
+        Self::new(&std::env::temp_dir())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        signals::remove_path(&self.path);
+    }
 }

@@ -1,10 +1,15 @@
-//! Query results rendered for people and pipelines: an aligned table, CSV or JSON, from DuckDB's
-//! Arrow result, with every type formatted by Arrow's display rules.
+//! Query results for people and pipelines: an aligned table, CSV or JSON. Every value is printed
+//! as DuckDB itself prints it — the query runs wrapped as `SELECT #1::VARCHAR, … FROM (<query>)`,
+//! so TIMESTAMPTZ, BIT, lists with NULLs, out-of-range dates, INTERVAL, UUID, HUGEINT and the rest
+//! come out in DuckDB's own text — and rows are streamed a vector at a time, so memory does not
+//! grow with the size of the result. Statements that cannot be wrapped (EXPLAIN, PRAGMA) are
+//! printed through Arrow's formatting instead; their results are small.
+
+use std::io;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
 use duckdb::arrow::array::Array;
-use duckdb::arrow::datatypes::DataType;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 
@@ -15,51 +20,160 @@ pub enum Format {
     Json,
 }
 
-/// A query's result as strings: column names and rows (`None` = NULL), plus which columns are
-/// numeric (for JSON and alignment).
+/// Column names and whether each is numeric (right-aligned in tables, bare in JSON).
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub columns: Vec<String>,
+    pub numeric: Vec<bool>,
+}
+
+/// A whole (small) query result as text: `None` is NULL.
 pub struct Grid {
     pub columns: Vec<String>,
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<Option<String>>>,
 }
 
-pub fn query(conn: &Connection, sql: &str) -> Result<Grid> {
-    let mut stmt = conn.prepare(sql).context("preparing the query")?;
-    let arrow = stmt.query_arrow([]).context("running the query")?;
-    let schema = arrow.get_schema();
-    let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let numeric = schema.fields().iter().map(|f| is_numeric(f.data_type())).collect();
-    let batches: Vec<RecordBatch> = arrow.collect();
-    let opts = FormatOptions::default();
-    let mut rows = Vec::new();
-    for b in &batches {
-        let fmts = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
-            .collect::<Result<Vec<_>, _>>()
-            .context("formatting the result")?;
-        for r in 0..b.num_rows() {
-            rows.push(
-                b.columns()
-                    .iter()
-                    .zip(&fmts)
-                    .map(|(c, f)| {
-                        if c.is_null(r) {
-                            None
-                        } else {
-                            Some(f.value(r).to_string())
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    Ok(Grid { columns, numeric, rows })
+fn is_numeric_type(duckdb_type: &str) -> bool {
+    let t = duckdb_type.to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    matches!(
+        base,
+        "TINYINT"
+            | "SMALLINT"
+            | "INTEGER"
+            | "BIGINT"
+            | "HUGEINT"
+            | "UTINYINT"
+            | "USMALLINT"
+            | "UINTEGER"
+            | "UBIGINT"
+            | "UHUGEINT"
+            | "FLOAT"
+            | "DOUBLE"
+            | "DECIMAL"
+            | "BOOLEAN"
+    )
 }
 
-fn is_numeric(t: &DataType) -> bool {
-    t.is_numeric() || matches!(t, DataType::Boolean)
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Where a streamed result goes.
+pub trait Sink {
+    /// Called once, before any row.
+    fn header(&mut self, header: &Header) -> Result<()>;
+    /// One row, values as DuckDB prints them (`None` = NULL); false stops the query early.
+    fn row(&mut self, values: Vec<Option<String>>) -> Result<bool>;
+}
+
+/// Runs `sql` and hands its header and rows to `sink`. Returns the header.
+pub fn stream(conn: &Connection, sql: &str, sink: &mut dyn Sink) -> Result<Header> {
+    let body = sql.trim().trim_end_matches(';').trim_end();
+    // DESCRIBE binds the query without running it: the names and DuckDB types of its columns.
+    let described: Result<Vec<(String, String)>> = (|| {
+        let mut stmt = conn.prepare(&format!("DESCRIBE (\n{body}\n)"))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
+    })();
+    let Ok(described) = described else {
+        return stream_arrow_formatted(conn, body, sink);
+    };
+    let header = Header {
+        columns: described.iter().map(|(n, _)| n.clone()).collect(),
+        numeric: described.iter().map(|(_, t)| is_numeric_type(t)).collect(),
+    };
+    sink.header(&header)?;
+    if header.columns.is_empty() {
+        return Ok(header);
+    }
+    let select: Vec<String> = header
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("#{}::VARCHAR AS {}", i + 1, quote_ident(name)))
+        .collect();
+    let wrapped = format!("SELECT {} FROM (\n{body}\n)", select.join(", "));
+    let mut stmt = conn.prepare(&wrapped).context("preparing the query")?;
+    let stream = stmt.stream_arrow([]).context("running the query")?;
+    let opts = FormatOptions::default();
+    for batch in stream {
+        let batch = batch.context("reading the result")?;
+        if !emit_batch(&batch, &opts, sink)? {
+            break;
+        }
+    }
+    Ok(header)
+}
+
+/// Formats a batch's values with Arrow (for the VARCHAR columns of the wrapped query this is the
+/// text itself) and passes each row on; false when `row` asked to stop.
+fn emit_batch(batch: &RecordBatch, opts: &FormatOptions, sink: &mut dyn Sink) -> Result<bool> {
+    let fmts = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
+        .collect::<Result<Vec<_>, _>>()
+        .context("formatting the result")?;
+    for r in 0..batch.num_rows() {
+        let values = batch
+            .columns()
+            .iter()
+            .zip(&fmts)
+            .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
+            .collect();
+        if !sink.row(values)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Statements that are not queries (EXPLAIN, PRAGMA, SHOW …): run as they are, printed through
+/// Arrow's formatting.
+fn stream_arrow_formatted(conn: &Connection, body: &str, sink: &mut dyn Sink) -> Result<Header> {
+    let mut stmt = conn.prepare(body).context("preparing the query")?;
+    let stream = stmt.stream_arrow([]).context("running the query")?;
+    let schema = stream.get_schema();
+    let header = Header {
+        columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
+        numeric: schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().is_numeric() || matches!(f.data_type(), duckdb::arrow::datatypes::DataType::Boolean))
+            .collect(),
+    };
+    sink.header(&header)?;
+    let opts = FormatOptions::default();
+    for batch in stream {
+        let batch = batch.context("reading the result")?;
+        if !emit_batch(&batch, &opts, sink)? {
+            break;
+        }
+    }
+    Ok(header)
+}
+
+/// Runs `sql` and keeps the whole result: for reports and checks, whose results are small.
+pub fn query(conn: &Connection, sql: &str) -> Result<Grid> {
+    struct Collect(Vec<Vec<Option<String>>>);
+    impl Sink for Collect {
+        fn header(&mut self, _: &Header) -> Result<()> {
+            Ok(())
+        }
+        fn row(&mut self, values: Vec<Option<String>>) -> Result<bool> {
+            self.0.push(values);
+            Ok(true)
+        }
+    }
+    let mut rows = Collect(Vec::new());
+    let header = stream(conn, sql, &mut rows)?;
+    Ok(Grid {
+        columns: header.columns,
+        numeric: header.numeric,
+        rows: rows.0,
+    })
 }
 
 /// Runs `sql` and renders it as an aligned table.
@@ -68,22 +182,40 @@ pub fn query_table(conn: &Connection, sql: &str) -> Result<String> {
 }
 
 pub fn render(g: &Grid, format: Format) -> String {
+    let header = Header {
+        columns: g.columns.clone(),
+        numeric: g.numeric.clone(),
+    };
     match format {
-        Format::Table => table(g),
-        Format::Csv => csv(g),
-        Format::Json => json(g),
+        Format::Table => table(&header, &g.rows),
+        Format::Csv => {
+            let mut out = csv_header(&header);
+            for r in &g.rows {
+                out.push_str(&csv_row(r));
+            }
+            out
+        }
+        Format::Json => {
+            let mut out = String::from("[");
+            for (i, r) in g.rows.iter().enumerate() {
+                out.push_str(&json_row(&header, r, i == 0));
+            }
+            out.push_str(json_end(!g.rows.is_empty()));
+            out
+        }
     }
 }
 
-fn table(g: &Grid) -> String {
+/// An aligned table of `rows` under `header`.
+pub fn table(header: &Header, rows: &[Vec<Option<String>>]) -> String {
     let mut b = tabled::builder::Builder::default();
-    b.push_record(g.columns.iter().cloned());
-    for r in &g.rows {
+    b.push_record(header.columns.iter().cloned());
+    for r in rows {
         b.push_record(r.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())));
     }
     let mut t = b.build();
     t.with(tabled::settings::Style::sharp());
-    for (i, numeric) in g.numeric.iter().enumerate() {
+    for (i, numeric) in header.numeric.iter().enumerate() {
         if *numeric {
             t.modify(
                 tabled::settings::object::Columns::one(i),
@@ -102,18 +234,20 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn csv(g: &Grid) -> String {
-    let mut out = g.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+pub fn csv_header(h: &Header) -> String {
+    let mut out = h.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
     out.push('\n');
-    for r in &g.rows {
-        out.push_str(
-            &r.iter()
-                .map(|v| v.as_deref().map(csv_field).unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push('\n');
-    }
+    out
+}
+
+/// One CSV line; NULL is an empty field.
+pub fn csv_row(r: &[Option<String>]) -> String {
+    let mut out = r
+        .iter()
+        .map(|v| v.as_deref().map(csv_field).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
     out
 }
 
@@ -135,31 +269,39 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// A JSON array of objects, one per row; numbers stay numbers (non-finite ones become strings).
-fn json(g: &Grid) -> String {
-    let mut out = String::from("[");
-    for (i, r) in g.rows.iter().enumerate() {
-        out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
-        for (j, (v, col)) in r.iter().zip(&g.columns).enumerate() {
-            if j > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&json_string(col));
-            out.push_str(": ");
-            match v {
-                None => out.push_str("null"),
-                Some(v)
-                    if g.numeric[j] && (v == "true" || v == "false" || v.parse::<f64>().is_ok_and(f64::is_finite)) =>
-                {
-                    out.push_str(v)
-                }
-                Some(v) => out.push_str(&json_string(v)),
-            }
+/// One object of a JSON array of rows (with the separator before it); numbers and booleans stay
+/// bare, non-finite numbers become strings.
+pub fn json_row(h: &Header, r: &[Option<String>], first: bool) -> String {
+    let mut out = String::from(if first { "\n  {" } else { ",\n  {" });
+    for (j, (v, col)) in r.iter().zip(&h.columns).enumerate() {
+        if j > 0 {
+            out.push_str(", ");
         }
-        out.push('}');
+        out.push_str(&json_string(col));
+        out.push_str(": ");
+        match v {
+            None => out.push_str("null"),
+            Some(v) if h.numeric[j] && (v == "true" || v == "false" || v.parse::<f64>().is_ok_and(f64::is_finite)) => {
+                out.push_str(v)
+            }
+            Some(v) => out.push_str(&json_string(v)),
+        }
     }
-    out.push_str(if g.rows.is_empty() { "]\n" } else { "\n]\n" });
+    out.push('}');
     out
+}
+
+/// What closes a JSON array of rows.
+pub fn json_end(any_rows: bool) -> &'static str {
+    if any_rows { "\n]\n" } else { "]\n" }
+}
+
+/// Whether an error is a closed pipe (the reader went away).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[cfg(test)]
@@ -185,5 +327,15 @@ mod tests {
             render(&grid(), Format::Json),
             "[\n  {\"name\": \"a,\\\"b\\\"\", \"n\": 1.5},\n  {\"name\": null, \"n\": null}\n]\n"
         );
+    }
+
+    #[test]
+    fn numeric_types() {
+        for t in ["INTEGER", "DECIMAL(18,3)", "double", "UBIGINT", "BOOLEAN"] {
+            assert!(is_numeric_type(t), "{t}");
+        }
+        for t in ["VARCHAR", "DATE", "INTEGER[]", "STRUCT(a INTEGER)", "INTERVAL"] {
+            assert!(!is_numeric_type(t), "{t}");
+        }
     }
 }

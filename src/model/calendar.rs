@@ -1,5 +1,6 @@
-//! Days of the range as indices (0 = start_date), their dates, weekdays, months and the activity
-//! factors the multipliers give each day.
+//! Days of the range as indices (0 = start_date), their dates, weekdays and months, and the
+//! seasonal factor `dow_multiplier × month_multiplier` of each day, which scales chat activity,
+//! chat arrivals, adoption days, usage days and dialog days alike.
 
 use chrono::{Datelike, Months, NaiveDate};
 
@@ -20,11 +21,13 @@ pub struct Calendar {
     pub dow: Vec<u8>,
     /// Month (0 = January) of each day index.
     pub month: Vec<u8>,
-    /// `dow_multiplier × month_multiplier` of each day: scales chat activity.
-    pub chat_factor: Vec<f64>,
-    /// The same product divided by the mean multipliers, so its average is about 1: scales
-    /// service usage so that `mean_active_days` stays the mean.
-    pub usage_factor: Vec<f64>,
+    /// Day of the month (1 = the first) of each day index.
+    pub dom: Vec<u8>,
+    /// `dow_multiplier × month_multiplier` of each day.
+    pub factor: Vec<f64>,
+    /// Running sums of `factor`: `cum[d]` is the sum over days before `d` (`days + 1` entries),
+    /// for drawing days in proportion to the factor.
+    pub cum: Vec<f64>,
 }
 
 /// A calendar month overlapping the range: its first day index (may be negative), its length,
@@ -37,35 +40,31 @@ pub struct MonthSpan {
     pub in_last: i32,
 }
 
-impl MonthSpan {
-    /// The share of the month's days inside the range.
-    pub fn fraction(&self) -> f64 {
-        (self.in_last - self.in_first + 1) as f64 / self.len as f64
-    }
-}
-
 impl Calendar {
     pub fn new(c: &Config) -> Self {
         let days = c.days() as i32;
-        let dow_mean = c.dow.iter().sum::<f64>() / 7.0;
-        let month_mean = c.month.iter().sum::<f64>() / 12.0;
+        let n = days as usize;
         let mut cal = Calendar {
             start: c.start,
             days,
             start_epoch: epoch_days(c.start),
-            dow: Vec::with_capacity(days as usize),
-            month: Vec::with_capacity(days as usize),
-            chat_factor: Vec::with_capacity(days as usize),
-            usage_factor: Vec::with_capacity(days as usize),
+            dow: Vec::with_capacity(n),
+            month: Vec::with_capacity(n),
+            dom: Vec::with_capacity(n),
+            factor: Vec::with_capacity(n),
+            cum: Vec::with_capacity(n + 1),
         };
+        cal.cum.push(0.0);
         for d in 0..days {
             let date = c.start + chrono::Days::new(d as u64);
             let w = date.weekday().num_days_from_monday() as usize;
             let m = date.month0() as usize;
             cal.dow.push(w as u8);
             cal.month.push(m as u8);
-            cal.chat_factor.push(c.dow[w] * c.month[m]);
-            cal.usage_factor.push(c.dow[w] / dow_mean * c.month[m] / month_mean);
+            cal.dom.push(date.day() as u8);
+            let f = c.dow[w] * c.month[m];
+            cal.factor.push(f);
+            cal.cum.push(cal.cum[d as usize] + f);
         }
         cal
     }
@@ -76,6 +75,11 @@ impl Calendar {
         } else {
             self.start - chrono::Days::new((-day) as u64)
         }
+    }
+
+    /// The day index of `date` (may be outside the range).
+    pub fn index(&self, date: NaiveDate) -> i32 {
+        (date - self.start).num_days() as i32
     }
 
     /// The calendar months that overlap the range, in order.
@@ -113,6 +117,9 @@ mod tests {
         assert_eq!(cal.days, 365);
         assert_eq!(cal.dow[0], 2, "2025-01-01 is a Wednesday");
         assert_eq!(cal.start_epoch, 20089);
+        assert_eq!(cal.dom[31], 1, "2025-02-01");
+        assert!((cal.factor[0] - 1.10).abs() < 1e-12, "a Wednesday in January");
+        assert!((cal.cum[365] - cal.factor.iter().sum::<f64>()).abs() < 1e-9);
         let months = cal.months();
         assert_eq!(months.len(), 12);
         assert_eq!(
@@ -124,8 +131,6 @@ mod tests {
                 in_last: 58
             }
         );
-        let mean: f64 = cal.usage_factor.iter().sum::<f64>() / 365.0;
-        assert!((mean - 1.0).abs() < 0.02, "{mean}");
     }
 
     #[test]

@@ -1,18 +1,19 @@
 //! Calibration targets: for each knob (and service, weekday, month, retention day …) the value the
-//! loaded data should show, computed from the config alone — or, for the activity profiles, from
-//! the model's exact per-day expectations accumulated while generating — together with the
-//! sampling spread that sets its tolerance. The observed values come from the SQL in
-//! `sql/calibration/`; `sql/calibration_report.sql` joins the two.
-//!
-//! A target is not always the knob's literal value: a cap on a lognormal moves its median and
-//! spread, prorated partial months change the monthly quota, probabilities clipped at 1 flatten
-//! the weekday profile. `configured` keeps the literal value where it is on the same scale.
+//! loaded data should show and the spread that sets its tolerance. A target is computed from the
+//! config alone where the model allows (a share, a clipped Poisson's mean), from the plan (the
+//! adoptions each month could place), or from expectations the generator accumulates given the
+//! path it took (a chat's room under the pool cap, a subscription window's eligible days) — each
+//! the expectation of an observable given what came before, so observed − target has mean 0. The
+//! activity rows' targets need the stored pool sizes and are computed by their SQL. The observed
+//! values come from `sql/calibration/`; `sql/calibration_report.sql` joins the two.
 
+use super::block::{Expected, Sums};
 use super::calendar::Calendar;
-use super::plan::{self, Plan};
-use crate::config::{Config, Cost, DistributeMode};
+use super::dist;
+use super::plan::Plan;
+use crate::config::{AdoptionBias, Config, Cost, DistributeMode, Service};
 
-/// How a row's tolerance is derived from its spread (see `sql/calibration_report.sql`).
+/// How a row's tolerance is derived (see `sql/calibration_report.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Exact by construction: tolerance is the floor only.
@@ -21,6 +22,10 @@ pub enum Kind {
     Share,
     /// A mean, ratio or estimator: z × standard error.
     Estimate,
+    /// Target and standard error computed by the observing SQL (from stored pool sizes).
+    Model,
+    /// The knob has no effect at this config (a switch that is off); reported, not checked.
+    Inactive,
 }
 
 impl Kind {
@@ -29,6 +34,8 @@ impl Kind {
             Kind::Exact => "exact",
             Kind::Share => "share",
             Kind::Estimate => "estimate",
+            Kind::Model => "model",
+            Kind::Inactive => "inactive",
         }
     }
 }
@@ -37,7 +44,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// Config key path of the knob.
-    pub knob: &'static str,
+    pub knob: String,
     /// Service, chat type, weekday, month or retention day; `None` for a global knob.
     pub item: Option<String>,
     pub metric: String,
@@ -50,269 +57,19 @@ pub struct Target {
     /// Smallest tolerance.
     pub floor: f64,
     pub kind: Kind,
-    /// A number the observing SQL needs (retention day, weekday, month, cap).
+    /// A number the observing SQL needs (retention day, weekday, month, a count from the model).
     pub param: Option<f64>,
 }
 
-/// Spread multiplier of the tolerance: |observed − target| ≤ Z × standard error. At 4 a
-/// correctly generated dataset leaves a row outside about once in 16,000 rows.
-pub const Z: f64 = 4.0;
+/// Spread multiplier of the tolerance: |observed − target| ≤ Z × standard error. At 4.5 a
+/// correctly generated dataset leaves a normal row outside about once in 150,000 rows; the
+/// margin above 4 covers estimators that are only nearly normal at small n.
+pub const Z: f64 = 4.5;
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// All targets, in report order. `expected` and `exposure` are the per-day sums of
-/// [`Block::expected_chat_days`](super::block::Block) and [`Block::exposure`](super::block::Block)
-/// over every block.
-pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &[f64], exposure: &[f64]) -> Vec<Target> {
-    let mut rows = Rows(Vec::new());
-    let share_sd = |p: f64| (p * (1.0 - p)).sqrt();
-
-    // Accounts and chats.
-    let p = c.before_start_share;
-    rows.add(
-        "accounts.before_start_share",
-        None,
-        "share signed up before start_date",
-        Some(p),
-        p,
-        share_sd(p),
-        Kind::Share,
-    );
-    let a = c.activity_shape;
-    rows.add(
-        "accounts.activity_shape",
-        None,
-        "Gamma shape of activity_level (mean^2/variance)",
-        Some(a),
-        a,
-        (2.0 * a * (1.0 + a)).sqrt(),
-        Kind::Estimate,
-    );
-    let (mean, sd) = capped_poisson_moments(c.chats_mean - 1.0, c.chats_max);
-    rows.add(
-        "chats.mean_per_account",
-        None,
-        "chats per account",
-        Some(c.chats_mean),
-        mean,
-        sd,
-        Kind::Estimate,
-    );
-    let total: f64 = c.chat_types.iter().map(|(_, w)| w).sum();
-    for (name, w) in &c.chat_types {
-        let p = w / total;
-        rows.add(
-            "chats.chat_types",
-            Some(name),
-            "share of chats",
-            Some(p),
-            p,
-            share_sd(p),
-            Kind::Share,
-        );
-    }
-
-    // Chat activity profiles: activity per unit of exposure, relative to the mean item.
-    let mut profile_rows = |knob, names: &[&str], multipliers: &[f64], index: &dyn Fn(usize) -> usize, what| {
-        let n = names.len();
-        let (mut e, mut x) = (vec![0.0; n], vec![0.0; n]);
-        for d in 0..expected.len() {
-            e[index(d)] += expected[d];
-            x[index(d)] += exposure[d];
-        }
-        let present = |i: usize| x[i] > 0.0;
-        let rates: Vec<Option<f64>> = (0..n).map(|i| present(i).then(|| e[i] / x[i])).collect();
-        let literal: Vec<Option<f64>> = (0..n).map(|i| present(i).then_some(multipliers[i])).collect();
-        for (i, (t, configured)) in normalise(&rates).into_iter().zip(normalise(&literal)).enumerate() {
-            if let Some(t) = t {
-                rows.add(knob, Some(names[i]), what, configured, t, t, Kind::Estimate)
-                    .param = Some(i as f64 + 1.0);
-            }
-        }
-    };
-    profile_rows(
-        "activity.dow_multiplier",
-        &WEEKDAYS,
-        &c.dow,
-        &|d| cal.dow[d] as usize,
-        "chat activity index (mean weekday = 1)",
-    );
-    profile_rows(
-        "activity.month_multiplier",
-        &MONTHS,
-        &c.month,
-        &|d| cal.month[d] as usize,
-        "chat activity index (mean month = 1)",
-    );
-    cost_rows(&mut rows, "activity.cost_dialog", None, &c.cost_dialog);
-
-    // Adoption.
-    let months = cal.months();
-    let month_fraction: f64 = months.iter().map(|m| m.fraction()).sum();
-    let (mut weighted, mut weight) = (0.0, 0.0);
-    for s in &c.services {
-        let quota: u64 = months
-            .iter()
-            .map(|m| plan::monthly_quota(s.new_adopters_per_month, m))
-            .sum();
-        rows.add(
-            "services_model.new_adopters_per_month",
-            Some(s.service.name()),
-            "first-use adopters per month",
-            Some(s.new_adopters_per_month as f64),
-            quota as f64 / month_fraction,
-            0.0,
-            Kind::Exact,
-        );
-        for m in &months {
-            let k = plan::monthly_quota(s.new_adopters_per_month, m) as f64;
-            weighted += k * first_half_probability(c.adoption_alpha, m.len, m.in_first - m.first, m.in_last - m.first);
-            weight += k;
-        }
-    }
-    if weight > 0.0 {
-        let p = weighted / weight;
-        rows.add(
-            "services_model.adoption_day_bias.alpha",
-            None,
-            "share of adoptions in the first half of the month",
-            Some(1.0 - 0.5f64.powf(1.0 + c.adoption_alpha)),
-            p,
-            share_sd(p),
-            Kind::Share,
-        );
-    }
-
-    // Subscriptions.
-    for s in &c.services {
-        let p = s.p_convert;
-        rows.add(
-            "services_model.p_convert_after_trial",
-            Some(s.service.name()),
-            "converted share of trials ended in range",
-            Some(p),
-            p,
-            share_sd(p),
-            Kind::Share,
-        );
-    }
-    for &(day, share) in &c.retention {
-        rows.add(
-            "services_model.retention_targets",
-            Some(&format!("day {day}")),
-            "share of converted still subscribed",
-            Some(share),
-            share,
-            share_sd(share),
-            Kind::Share,
-        )
-        .param = Some(day as f64);
-    }
-    let last = c.retention.last().map_or(0, |r| r.0);
-    let p = c.post_churn;
-    rows.add(
-        "services_model.post90_daily_churn",
-        None,
-        &format!("daily churn after day {last}"),
-        Some(p),
-        p,
-        share_sd(p),
-        Kind::Share,
-    )
-    .param = Some(last as f64);
-
-    // Usage, events and costs.
-    for s in &c.services {
-        let name = Some(s.service.name());
-        rows.add(
-            "services_usage_days.mean_active_days",
-            name,
-            "usage days per 30 subscribed days",
-            Some(s.mean_active_days),
-            s.mean_active_days,
-            0.0,
-            Kind::Estimate,
-        );
-    }
-    for s in &c.services {
-        let name = Some(s.service.name());
-        let m = s.mean_events - 1.0;
-        let k = s.dispersion_k;
-        rows.add(
-            "services_event_volume.mean_events_per_active_day",
-            name,
-            "mean events per usage day",
-            Some(s.mean_events),
-            s.mean_events,
-            (m + m * m / k).sqrt(),
-            Kind::Estimate,
-        );
-        if m > 0.0 {
-            rows.add(
-                "services_event_volume.dispersion_k",
-                name,
-                "negative-binomial k (moments)",
-                Some(k),
-                k,
-                nb_k_sd(m, k),
-                Kind::Estimate,
-            );
-        }
-    }
-    for s in &c.services {
-        cost_rows(&mut rows, "services.cost_when_used", Some(s.service.name()), &s.cost);
-    }
-
-    // Distribution to chats and bundling.
-    match c.distribute {
-        DistributeMode::OneChat => {
-            rows.add(
-                "services_model.distribute_to_chats.mode",
-                Some("one_chat"),
-                "chats per account usage-day",
-                Some(1.0),
-                1.0,
-                0.0,
-                Kind::Exact,
-            );
-        }
-        DistributeMode::Spread => {
-            rows.add(
-                "services_model.distribute_to_chats.mode",
-                Some("spread"),
-                "chats per service usage-day / expected",
-                None,
-                1.0,
-                1.0,
-                Kind::Estimate,
-            );
-        }
-    }
-    let r = c.correlation;
-    let p = plan.cross_adoption_share;
-    rows.add(
-        "services_model.correlation.strength",
-        None,
-        "share of adoptions by users of another service",
-        None,
-        p,
-        share_sd(p),
-        Kind::Share,
-    );
-    rows.add(
-        "services_model.correlation.strength",
-        None,
-        "bundling strength squared (excess same-day use)",
-        Some(r * r),
-        r * r,
-        0.0,
-        Kind::Estimate,
-    );
-    rows.0
-}
 
 /// The rows being built, in report order.
 struct Rows(Vec<Target>);
@@ -321,7 +78,7 @@ impl Rows {
     #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
-        knob: &'static str,
+        knob: &str,
         item: Option<&str>,
         metric: &str,
         configured: Option<f64>,
@@ -330,7 +87,7 @@ impl Rows {
         kind: Kind,
     ) -> &mut Target {
         self.0.push(Target {
-            knob,
+            knob: knob.to_string(),
             item: item.map(str::to_string),
             metric: metric.to_string(),
             configured,
@@ -342,99 +99,537 @@ impl Rows {
         });
         self.0.last_mut().expect("just pushed")
     }
+
+    fn exact(
+        &mut self,
+        knob: &str,
+        item: Option<&str>,
+        metric: &str,
+        configured: Option<f64>,
+        target: f64,
+    ) -> &mut Target {
+        self.add(knob, item, metric, configured, target, 0.0, Kind::Exact)
+    }
+
+    fn share(&mut self, knob: &str, item: Option<&str>, metric: &str, configured: Option<f64>, p: f64) -> &mut Target {
+        self.add(knob, item, metric, configured, p, (p * (1.0 - p)).sqrt(), Kind::Share)
+    }
+
+    fn model(&mut self, knob: &str, item: Option<&str>, metric: &str, configured: Option<f64>) -> &mut Target {
+        self.add(knob, item, metric, configured, 0.0, 0.0, Kind::Model)
+    }
+
+    fn inactive(&mut self, knob: &str, metric: &str) -> &mut Target {
+        self.add(knob, None, metric, None, 0.0, 0.0, Kind::Inactive)
+    }
+
+    /// A mean over `sums.n` units with its exact expectation: target E/n, one-observation sd
+    /// √(Var/n) so that the standard error is √Var / n.
+    fn sums(
+        &mut self,
+        knob: &str,
+        item: Option<&str>,
+        metric: &str,
+        configured: Option<f64>,
+        (mean, var, n): (f64, f64, f64),
+    ) {
+        if n > 0.0 {
+            self.add(
+                knob,
+                item,
+                metric,
+                configured,
+                mean / n,
+                (var / n).sqrt(),
+                Kind::Estimate,
+            );
+        }
+    }
 }
 
-/// Median, spread and cap share of a capped lognormal, on the scale the SQL measures them:
-/// the median, half the distance between the 15.87 % and 84.13 % quantiles of ln(value), and
-/// the share of values at the cap.
-fn cost_rows(rows: &mut Rows, knob: &'static str, item: Option<&str>, c: &Cost) {
-    let mu = c.median.ln();
-    let cap = c.max.ln();
+/// All targets, in report order. `expected` is the sum of every block's [`Expected`].
+pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &Expected) -> Vec<Target> {
+    let mut rows = Rows(Vec::new());
+    let days = f64::from(cal.days);
+
+    // Accounts.
+    let n = c.n_accounts as f64;
+    rows.exact("accounts.n_accounts", None, "accounts", Some(n), n);
+    rows.exact("accounts.account_id_min", None, "ids below account_id_min", None, 0.0)
+        .param = Some(c.account_id_min as f64);
+    rows.exact("accounts.account_id_max", None, "ids above account_id_max", None, 0.0)
+        .param = Some(c.account_id_max as f64);
+    let p = c.before_start_share + (1.0 - c.before_start_share) / days;
+    rows.share(
+        "accounts.before_start_share",
+        None,
+        "share existing on the first day",
+        Some(c.before_start_share),
+        p,
+    );
+    match c.activity_shape {
+        Some(a) => {
+            rows.add(
+                "accounts.activity_shape",
+                None,
+                "Gamma shape of activity_level (mean^2/variance)",
+                Some(a),
+                a,
+                (2.0 * a * (1.0 + a)).sqrt(),
+                Kind::Estimate,
+            );
+        }
+        None => {
+            rows.exact(
+                "accounts.activity_shape",
+                None,
+                "largest |activity_level - 1| (null: every account alike)",
+                None,
+                0.0,
+            );
+        }
+    }
+
+    // Chats and their pool.
+    rows.exact(
+        "chats.max_concurrent_per_account",
+        None,
+        "share of account-days with a pool above the cap",
+        Some(f64::from(c.max_concurrent)),
+        0.0,
+    )
+    .param = Some(f64::from(c.max_concurrent));
+    rows.exact(
+        "chats.chat_id_digits",
+        None,
+        "share of chat ids longer than the digits",
+        Some(f64::from(c.chat_id_digits)),
+        0.0,
+    )
+    .param = Some(10f64.powi(c.chat_id_digits as i32));
+    let weighted = c.raw.chats.chat_type_weights.is_some();
+    let total: f64 = c.chat_types.iter().map(|(_, w)| w).sum();
+    for (name, w) in &c.chat_types {
+        let p = w / total;
+        let knob = if weighted {
+            "chats.chat_type_weights"
+        } else {
+            "chats.chat_types"
+        };
+        rows.share(knob, Some(name), "share of chats", Some(p), p);
+    }
+    let init = dist::poisson_clamped(c.initial_mean, u64::from(c.initial_min), u64::from(c.initial_max));
+    rows.add(
+        "chat_lifecycle.initial_active_chats_per_account",
+        Some("mean"),
+        "mean initial pool per account (clipped Poisson)",
+        Some(c.initial_mean),
+        init.mean,
+        init.var.sqrt(),
+        Kind::Estimate,
+    );
+    rows.exact(
+        "chat_lifecycle.initial_active_chats_per_account",
+        Some("bounds"),
+        "share of initial pools outside the bounds",
+        None,
+        0.0,
+    );
+    if c.lifecycle_enabled {
+        rows.sums(
+            "chat_lifecycle.new_chats_lambda_per_account_day",
+            None,
+            "arrivals per account-day (seasonality and cap included)",
+            Some(c.new_chats_lambda),
+            (expected.arrivals, expected.arrivals_var, expected.account_days),
+        );
+    } else {
+        rows.exact(
+            "chat_lifecycle.enabled",
+            None,
+            "chat arrivals (enabled: false)",
+            None,
+            0.0,
+        );
+    }
+    rows.add(
+        "chat_lifecycle.lifetime.mean_days",
+        None,
+        "mean spell in the pool (censored MLE)",
+        Some(c.lifetime_mean_days),
+        c.lifetime_mean_days,
+        0.0,
+        Kind::Estimate,
+    );
+    let p = c.reactivation_prob;
+    rows.share(
+        "chat_lifecycle.reactivation_prob",
+        None,
+        "reactivations per account-day with an expired chat",
+        Some(p),
+        p,
+    )
+    .param = Some(expected.reactivation_days);
+
+    // Daily activity: targets from the stored pool sizes (sql/calibration/activity.sql).
+    rows.model(
+        "activity.base_q",
+        None,
+        "active chats per account-day (binomial with floor and full days)",
+        Some(c.base_q),
+    );
+    rows.exact(
+        "activity.base_q",
+        Some("floor"),
+        "share of account-days with a pool but no active chat",
+        None,
+        0.0,
+    );
+    rows.model(
+        "activity.p_full_day",
+        None,
+        "share of full days (estimated)",
+        Some(c.p_full_day),
+    );
+    rows.model(
+        "activity.q_clip_min",
+        None,
+        "active chats per account-day where q is clipped up",
+        Some(c.q_clip_min),
+    );
+    rows.model(
+        "activity.q_clip_max",
+        None,
+        "active chats per account-day where q is clipped down",
+        Some(c.q_clip_max),
+    );
+    let dow_mean = c.dow.iter().sum::<f64>() / 7.0;
+    for (i, name) in WEEKDAYS.iter().enumerate() {
+        rows.model(
+            "activity.dow_multiplier",
+            Some(name),
+            "active chats per pool chat relative to the mean weekday",
+            Some(c.dow[i] / dow_mean),
+        )
+        .param = Some(i as f64 + 1.0);
+    }
+    let month_mean = c.month.iter().sum::<f64>() / 12.0;
+    for (i, name) in MONTHS.iter().enumerate() {
+        rows.model(
+            "activity.month_multiplier",
+            Some(name),
+            "active chats per pool chat relative to the mean month",
+            Some(c.month[i] / month_mean),
+        )
+        .param = Some(i as f64 + 1.0);
+    }
+    let sigma = c.popularity_sigma;
+    rows.add(
+        "activity.chat_popularity_lognorm_sigma",
+        None,
+        "sd of ln(popularity) over chats",
+        Some(sigma),
+        sigma,
+        sigma / 2f64.sqrt(),
+        Kind::Estimate,
+    )
+    .floor = 1e-6;
+
+    // Dialog and paid-service usage days.
+    let dialog = c.service(Service::Dialog);
+    count_rows(
+        &mut rows,
+        "services_usage_days.dialog",
+        "dialog",
+        "dialog days per account",
+        dialog.mean_active_days,
+        dialog.days_k,
+        &expected.dialog_days,
+    );
+    for (si, p) in c.paid().iter().enumerate() {
+        count_rows(
+            &mut rows,
+            "services_usage_days",
+            p.service.name(),
+            "usage days per adopter (at least the adoption day)",
+            p.mean_active_days,
+            p.days_k,
+            &expected.usage_days[si],
+        );
+    }
+    if c.scale_to_window {
+        rows.inactive(
+            "services_usage_days.reference_window_days",
+            "in the usage and dialog day targets above (scale_to_window: true)",
+        );
+    } else {
+        rows.inactive(
+            "services_usage_days.reference_window_days",
+            "not used (scale_to_window: false)",
+        );
+    }
+    let s = c.intensity_sigma;
+    rows.add(
+        "services_usage_days.intensity_sigma",
+        None,
+        "sd of ln(intensity) over adopters",
+        Some(s),
+        s,
+        s / 2f64.sqrt(),
+        Kind::Estimate,
+    )
+    .floor = 1e-6;
+
+    // Events and costs.
+    for p in c.paid() {
+        let name = Some(p.service.name());
+        if c.usage_pricing {
+            let r = p.pricing.base_rate;
+            rows.add(
+                "services_model.usage.base_event_rate_per_day",
+                name,
+                "mean events per usage day (Poisson)",
+                Some(r),
+                r,
+                r.sqrt(),
+                Kind::Estimate,
+            );
+            continue;
+        }
+        let (m, k) = (p.mean_events, p.events_k);
+        rows.add(
+            "services_event_volume.mean_events_per_active_day",
+            name,
+            "mean events per usage day",
+            Some(m),
+            m,
+            (m + m * m / k).sqrt(),
+            Kind::Estimate,
+        );
+        if m > 0.0 {
+            rows.add(
+                "services_event_volume.dispersion_k",
+                name,
+                "1/k: mean of ((events - mean)^2 - events) / mean^2",
+                Some(k),
+                1.0 / k,
+                dist::nb_inverse_k_sd(m, k),
+                Kind::Estimate,
+            )
+            .param = Some(m);
+        }
+    }
+    for p in &c.services {
+        let name = p.service.name();
+        if c.usage_pricing {
+            rows.exact(
+                "services_model.usage.pricing",
+                Some(name),
+                "share of costs outside the pricing bounds",
+                None,
+                0.0,
+            );
+            continue;
+        }
+        cost_rows(&mut rows, name, &p.cost);
+    }
+    if c.usage_pricing {
+        rows.inactive(
+            "services.cost_when_used",
+            "not used (services_model.usage.enabled: true)",
+        );
+    } else {
+        rows.inactive("services_model.usage", "not used (enabled: false)");
+    }
+    for (item, share) in [("qc", c.split_qc), ("check_list", c.split_check_list)] {
+        rows.exact(
+            "services.classifications_split",
+            Some(item),
+            "share of the classifications cost",
+            Some(share),
+            share,
+        )
+        .floor = 0.002;
+    }
+
+    // Adoption, trials, conversion, retention.
+    for (si, p) in c.paid().iter().enumerate() {
+        let name = Some(p.service.name());
+        rows.exact(
+            "services_model.launch_dates",
+            name,
+            "share of adoptions before launch",
+            None,
+            0.0,
+        );
+        let months = &plan.months[si];
+        let active: Vec<_> = months.iter().filter(|m| m.quota > 0).collect();
+        let placed: u64 = months.iter().map(|m| m.placed).sum();
+        if !active.is_empty() {
+            rows.exact(
+                "services_model.new_adopters_per_month",
+                name,
+                "adoptions per month with a quota (partial months prorated)",
+                Some(f64::from(p.new_adopters_per_month)),
+                placed as f64 / active.len() as f64,
+            )
+            .param = Some(active.len() as f64);
+        }
+    }
+    rows.exact(
+        "services_model.launch_dates",
+        Some("dialog"),
+        "share of dialog days before launch",
+        None,
+        0.0,
+    );
+    let (mut e, mut v, mut k) = (0.0, 0.0, 0.0);
+    for m in plan.months.iter().flatten() {
+        e += m.first_half_expected;
+        v += m.first_half_var;
+        k += m.placed as f64;
+    }
+    if k > 0.0 {
+        let literal = match c.adoption_bias {
+            AdoptionBias::ExpDecay(a) => {
+                (0..15).map(|d| (-a * f64::from(d)).exp()).sum::<f64>()
+                    / (0..30).map(|d| (-a * f64::from(d)).exp()).sum::<f64>()
+            }
+            AdoptionBias::Polynomial(a) => 1.0 - 0.5f64.powf(1.0 + a),
+        };
+        rows.add(
+            "services_model.adoption_day_bias",
+            Some(c.adoption_bias.name()),
+            "share of adoptions on days 1-15 of their month",
+            Some(literal),
+            e / k,
+            (v / k).sqrt(),
+            Kind::Share,
+        );
+    }
+    for p in c.paid() {
+        let name = Some(p.service.name());
+        rows.exact(
+            "services_model.trial_days",
+            name,
+            "trial length (days)",
+            Some(f64::from(p.trial_days)),
+            f64::from(p.trial_days),
+        );
+        rows.share(
+            "services_model.p_convert_after_trial",
+            name,
+            "converted share of trials ended in range",
+            Some(p.p_convert),
+            p.p_convert,
+        );
+        for (day, r) in [30, 60, 90].into_iter().zip(p.retention) {
+            rows.share(
+                "services_model.retention_targets",
+                Some(&format!("{} r{day}", p.service.name())),
+                &format!("share of converted still subscribed on day {day}"),
+                Some(r),
+                r,
+            )
+            .param = Some(f64::from(day));
+        }
+        let q = p.post90_daily_churn;
+        rows.share(
+            "services_model.post90_daily_churn",
+            name,
+            "churn per subscriber-day after day 90",
+            Some(q),
+            q,
+        );
+    }
+
+    // Distribution to chats and bundling.
+    match c.distribute {
+        DistributeMode::OneChat => {
+            rows.exact(
+                "services_model.distribute_to_chats.mode",
+                Some("one_chat"),
+                "chats per account usage-day",
+                Some(1.0),
+                1.0,
+            );
+        }
+        DistributeMode::Spread => {
+            rows.add(
+                "services_model.distribute_to_chats.mode",
+                Some("spread"),
+                "chats per paid usage-day / expected",
+                None,
+                1.0,
+                1.0,
+                Kind::Estimate,
+            );
+        }
+    }
+    let p = plan.cross_adoption_share;
+    rows.share(
+        "services_model.correlation.strength",
+        None,
+        "share of adoptions by users of another service",
+        Some(c.correlation),
+        p,
+    );
+    rows.0
+}
+
+/// A day count's rows: the mean per unit (its exact expectation, clamping included) under
+/// `<section>.mean_active_days`, and the mean of its square (which the dispersion k moves) under
+/// `<section>.dispersion_k`.
+fn count_rows(rows: &mut Rows, section: &str, item: &str, metric: &str, mean: f64, k: f64, s: &Sums) {
+    let item = Some(item);
+    let knob = format!("{section}.mean_active_days");
+    rows.sums(&knob, item, metric, Some(mean), (s.mean, s.var, s.n));
+    let knob = format!("{section}.dispersion_k");
+    let metric = format!("mean of ({metric})^2");
+    rows.sums(&knob, item, &metric, Some(k), (s.sq_mean, s.sq_var, s.n));
+}
+
+/// A service's cost rows, on the base cost (volume scaling divided out): the median, sigma as
+/// half the distance between the 15.87 % and 84.13 % quantiles of ln(cost − min), the share at
+/// the cap; or, when median = min, the share of costs at the minimum.
+fn cost_rows(rows: &mut Rows, item: &str, c: &Cost) {
+    let knob = "services.cost_when_used";
+    if c.median <= c.min {
+        rows.exact(knob, Some(item), "share of costs at min (median = min)", Some(1.0), 1.0)
+            .floor = 1e-9;
+        return;
+    }
+    let mu = (c.median - c.min).ln();
+    let cap = (c.max - c.min).ln();
     let median = c.median.min(c.max);
+    // Costs are whole cents: the median moves by up to half a cent.
     rows.add(
         knob,
-        item,
+        Some(item),
         "median",
         Some(c.median),
         median,
-        median * c.sigma * (std::f64::consts::PI / 2.0).sqrt(),
+        (c.median - c.min) * c.sigma * (std::f64::consts::PI / 2.0).sqrt(),
         Kind::Estimate,
-    );
+    )
+    .floor = 0.0051;
     let sigma = ((mu + c.sigma).min(cap) - (mu - c.sigma).min(cap)) / 2.0;
     rows.add(
         knob,
-        item,
-        "sigma of ln (quantiles)",
+        Some(item),
+        "sigma of ln(cost - min) (quantiles)",
         Some(c.sigma),
         sigma,
         c.sigma,
         Kind::Estimate,
-    );
-    let p = 1.0 - normal_cdf((cap - mu) / c.sigma);
-    rows.add(
-        knob,
-        item,
-        "share at the cap",
-        None,
-        p,
-        (p * (1.0 - p)).sqrt(),
-        Kind::Share,
     )
-    .param = Some(c.max);
-}
-
-/// Divides each present value by the mean of the present values.
-fn normalise(v: &[Option<f64>]) -> Vec<Option<f64>> {
-    let present: Vec<f64> = v.iter().flatten().copied().collect();
-    let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;
-    v.iter()
-        .map(|x| x.and_then(|x| (mean > 0.0).then(|| x / mean)))
-        .collect()
-}
-
-/// Mean and standard deviation of `min(1 + Poisson(lambda), max)`.
-fn capped_poisson_moments(lambda: f64, max: u32) -> (f64, f64) {
-    let lambda = lambda.max(0.0);
-    let (mut m1, mut m2, mut mass) = (0.0, 0.0, 0.0);
-    let mut pmf = (-lambda).exp();
-    for j in 0..max.saturating_sub(1) {
-        let n = 1.0 + j as f64;
-        m1 += n * pmf;
-        m2 += n * n * pmf;
-        mass += pmf;
-        pmf *= lambda / (j as f64 + 1.0);
-    }
-    let top = max as f64;
-    m1 += top * (1.0 - mass);
-    m2 += top * top * (1.0 - mass);
-    (m1, (m2 - m1 * m1).max(0.0).sqrt())
-}
-
-/// Standard deviation of one observation for the moment estimator `k̂ = m̂² / (v̂ − m̂)` of a
-/// negative binomial with mean `m` and dispersion `k` (delta method with its cumulants).
-fn nb_k_sd(m: f64, k: f64) -> f64 {
-    let k2 = m * (1.0 + m / k);
-    let k3 = k2 * (1.0 + 2.0 * m / k);
-    let k4 = k2 * (1.0 + 6.0 * m / k + 6.0 * m * m / (k * k));
-    let dm = 2.0 * k / m + k * k / (m * m);
-    let dv = -k * k / (m * m);
-    (dm * dm * k2 + dv * dv * (k4 + 2.0 * k2 * k2) + 2.0 * dm * dv * k3)
-        .max(0.0)
-        .sqrt()
-}
-
-/// The probability that an adoption day falls in the first half of its month (day-of-month
-/// index `i < len / 2`), given the model's draw `i = ⌊x·len⌋` with `P(x < t) = 1 − (1 − t)^(1+α)`,
-/// redrawn until `lo ≤ i ≤ hi`.
-pub fn first_half_probability(alpha: f64, len: i32, lo: i32, hi: i32) -> f64 {
-    let f = |i: i32| 1.0 - (1.0 - (i as f64 / len as f64).clamp(0.0, 1.0)).powf(1.0 + alpha);
-    let half = (len + 1) / 2; // first index of the second half
-    let inside = f(hi + 1) - f(lo);
-    if inside <= 0.0 {
-        return 0.0;
-    }
-    let first = if lo < half { f((hi + 1).min(half)) - f(lo) } else { 0.0 };
-    first / inside
+    .floor = 0.005;
+    let p = if c.sigma > 0.0 {
+        1.0 - normal_cdf((cap - mu) / c.sigma)
+    } else {
+        f64::from(u8::from(c.median >= c.max))
+    };
+    rows.share(knob, Some(item), "share at max", None, p).param = Some(c.max);
 }
 
 /// The standard normal CDF, from [`erfc`] (about 1e-7 accurate, plenty for a tolerance).
@@ -460,7 +655,6 @@ fn erfc(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::rng::global_stream;
 
     #[test]
     fn normal_cdf_values() {
@@ -468,59 +662,5 @@ mod tests {
         assert!((normal_cdf(1.0) - 0.841_344_746).abs() < 1e-7);
         assert!((normal_cdf(-2.0) - 0.022_750_132).abs() < 1e-7);
         assert!(normal_cdf(6.0) < 1.0 && normal_cdf(6.0) > 0.999_999_99);
-    }
-
-    #[test]
-    fn first_half_matches_the_draw() {
-        let mut rng = global_stream(9, 9);
-        for (alpha, len, lo, hi) in [(0.0, 31, 0, 30), (1.0, 28, 0, 27), (2.0, 31, 5, 20), (1.0, 30, 20, 29)] {
-            let n = 200_000;
-            let mut hits = 0;
-            let mut kept = 0;
-            while kept < n {
-                let i = (crate::model::dist::adoption_fraction(&mut rng, alpha) * len as f64) as i32;
-                if (lo..=hi).contains(&i) {
-                    kept += 1;
-                    hits += ((i as f64) < len as f64 / 2.0) as u32;
-                }
-            }
-            let want = first_half_probability(alpha, len, lo, hi);
-            let got = hits as f64 / n as f64;
-            assert!(
-                (got - want).abs() < 0.005,
-                "alpha {alpha} len {len} [{lo},{hi}]: {got} vs {want}"
-            );
-        }
-    }
-
-    #[test]
-    fn capped_poisson_matches_simulation() {
-        let (m, sd) = capped_poisson_moments(1.0, 8);
-        assert!((m - 1.999_9).abs() < 1e-3, "{m}");
-        assert!((sd - 1.0).abs() < 0.01, "{sd}");
-        let (m, _) = capped_poisson_moments(5.0, 3);
-        assert!(m < 3.0 && m > 2.9, "{m}");
-        assert_eq!(capped_poisson_moments(0.0, 1), (1.0, 0.0));
-    }
-
-    #[test]
-    fn nb_k_spread_matches_simulation() {
-        // The spread of k̂ over repeated samples agrees with the delta-method figure.
-        let (mean, k, n, reps) = (8.0, 1.5, 4000, 300);
-        let mut rng = global_stream(10, 10);
-        let ks: Vec<f64> = (0..reps)
-            .map(|_| {
-                let xs: Vec<f64> = (0..n)
-                    .map(|_| crate::model::dist::events(&mut rng, mean, k) as f64 - 1.0)
-                    .collect();
-                let m = xs.iter().sum::<f64>() / n as f64;
-                let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-                m * m / (v - m)
-            })
-            .collect();
-        let mk = ks.iter().sum::<f64>() / reps as f64;
-        let sd = (ks.iter().map(|x| (x - mk).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
-        let want = nb_k_sd(mean - 1.0, k) / (n as f64).sqrt();
-        assert!((sd / want - 1.0).abs() < 0.25, "simulated sd {sd} vs delta {want}");
     }
 }

@@ -1,115 +1,292 @@
 //! The distributions of the model, each a small pure function of a random stream so that its
-//! exact semantics are in one place (and documented in the README's model section).
+//! exact semantics are in one place (and documented in the README's model section), plus the
+//! exact moments the calibration targets need.
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma, Poisson, StandardNormal};
+use rand_distr::{Binomial, Distribution, Gamma, Poisson, StandardNormal};
 
-use crate::config::Cost;
+use crate::config::{Cost, Pricing};
 
-/// Costs are rounded to this many decimal places (micro-units), so that exports print short,
-/// stable numbers.
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+/// Costs are in currency units, rounded to cents.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
-/// The cost of `events` events at `unit` each, rounded like every cost but never below one
-/// micro-unit: a used service always costs something, so `has_<service>` and a positive cost agree
-/// in the joint view even when a lognormal draw lands far below the stored resolution.
-pub fn usage_cost(events: u32, unit: f64) -> f64 {
-    round6(events as f64 * unit).max(1e-6)
-}
-
-/// `min(max, median × exp(sigma × Z))`, Z standard normal: a lognormal with the given median.
-pub fn capped_lognormal<R: Rng>(rng: &mut R, c: &Cost) -> f64 {
-    let z: f64 = rng.sample(StandardNormal);
-    (c.median * (c.sigma * z).exp()).min(c.max)
-}
-
-/// Events on a usage day: `1 + NB`, where NB is negative binomial with mean `mean - 1` and
-/// dispersion `k` (variance `m + m²/k`), drawn as a Gamma–Poisson mixture. The mean is `mean`.
-pub fn events<R: Rng>(rng: &mut R, mean: f64, k: f64) -> u32 {
-    let m = mean - 1.0;
-    if m <= 0.0 {
-        return 1;
-    }
-    let lambda = Gamma::new(k, m / k).expect("validated k > 0, m > 0").sample(rng);
+/// Poisson(λ) as a count; 0 for λ ≤ 0.
+pub fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> u64 {
     if lambda <= 0.0 {
+        return 0;
+    }
+    Poisson::new(lambda).map_or(0, |p| p.sample(rng).min(u32::MAX as f64) as u64)
+}
+
+/// Negative binomial with the given mean and dispersion `k` (variance `mean + mean²/k`), drawn
+/// as a Gamma–Poisson mixture; 0 for a mean ≤ 0.
+pub fn negative_binomial<R: Rng>(rng: &mut R, mean: f64, k: f64) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    let lambda = Gamma::new(k, mean / k).map_or(mean, |g| g.sample(rng));
+    poisson(rng, lambda)
+}
+
+/// Geometric on {1, 2, …} with the given mean (≥ 1): each day in the pool ends the stay with
+/// probability 1/mean.
+pub fn geometric_days<R: Rng>(rng: &mut R, mean: f64) -> u32 {
+    let u: f64 = rng.random();
+    if mean <= 1.0 {
         return 1;
     }
-    let n = Poisson::new(lambda).map(|p| p.sample(rng)).unwrap_or(lambda);
-    1 + n.min(u32::MAX as f64 - 1.0) as u32
+    let q = 1.0 - 1.0 / mean; // probability of staying another day
+    let extra = ((1.0 - u).ln() / q.ln()).floor();
+    (1.0 + extra).min(1e9) as u32
 }
 
-/// Per-account activity level, Gamma with mean 1 and the given shape (variance 1/shape).
+/// `exp(sigma × Z)`, Z standard normal: LogNormal(0, sigma).
+pub fn lognormal_unit<R: Rng>(rng: &mut R, sigma: f64) -> f64 {
+    let z: f64 = rng.sample(StandardNormal);
+    (sigma * z).exp()
+}
+
+/// Gamma with mean 1 and the given shape (variance 1/shape): a per-account activity level.
 pub fn activity_level<R: Rng>(rng: &mut R, shape: f64) -> f64 {
-    Gamma::new(shape, 1.0 / shape).expect("validated shape > 0").sample(rng)
+    Gamma::new(shape, 1.0 / shape).map_or(1.0, |g| g.sample(rng))
 }
 
-/// Fraction of a month for an adoption day, with density `(1 + α)(1 − x)^α` on [0, 1):
-/// uniform at α = 0, more mass early as α grows; `P(x < ½) = 1 − ½^(1+α)`.
-pub fn adoption_fraction<R: Rng>(rng: &mut R, alpha: f64) -> f64 {
-    let u: f64 = rng.random();
-    1.0 - (1.0 - u).powf(1.0 / (1.0 + alpha))
+/// Binomial(n, q).
+pub fn binomial<R: Rng>(rng: &mut R, n: u64, q: f64) -> u64 {
+    if n == 0 || q <= 0.0 {
+        return 0;
+    }
+    if q >= 1.0 {
+        return n;
+    }
+    Binomial::new(n, q).map_or(0, |b| b.sample(rng))
 }
 
-/// The survival curve of a converted subscription, in days since adoption: 1 until the trial
-/// ends, then piecewise exponential through each `(day, share)` retention target, then a constant
-/// daily churn probability after the last target.
+/// The base cost of a used service-day before volume scaling:
+/// `clip(min + LogNormal(ln(median − min), sigma), min, max)`; the minimum when median = min.
+/// One normal draw either way, so the stream does not depend on the parameters.
+pub fn base_cost<R: Rng>(rng: &mut R, c: &Cost) -> f64 {
+    let z: f64 = rng.sample(StandardNormal);
+    let above = if c.median > c.min {
+        ((c.median - c.min).ln() + c.sigma * z).exp()
+    } else {
+        0.0
+    };
+    (c.min + above).clamp(c.min, c.max)
+}
+
+/// A paid service-day's cost: the base cost scaled by volume, `× max(1, events / mean)`, in
+/// cents, never below one cent (a used service always costs something).
+pub fn scaled_cost(base: f64, events: u64, mean_events: f64) -> f64 {
+    let scale = if mean_events > 0.0 {
+        (events as f64 / mean_events).max(1.0)
+    } else {
+        1.0
+    };
+    round2(base * scale).max(0.01)
+}
+
+/// The opt-in usage pricing: `clip(base_fee + per_sec × Σ durations, min, max)` over `events`
+/// events of LogNormal(ln median_sec, sigma) seconds each, in cents (at least one).
+pub fn usage_cost<R: Rng>(rng: &mut R, p: &Pricing, events: u64) -> f64 {
+    let mut seconds = 0.0;
+    for _ in 0..events {
+        seconds += p.duration.median_sec * lognormal_unit(rng, p.duration.sigma);
+    }
+    round2((p.base_fee + p.per_sec * seconds).clamp(p.min, p.max)).max(0.01)
+}
+
+/// The survival of a converted subscription, by whole days since adoption: subscribed through the
+/// trial, then piecewise-constant daily churn hazards chosen so that exactly `r30`, `r60` and `r90`
+/// of converted subscribers are still subscribed on days 30, 60 and 90, then `post90` per day.
 #[derive(Debug, Clone)]
 pub struct Survival {
-    knots: Vec<(f64, f64)>,
-    tail_hazard: f64,
+    /// (segment start day, survival there, daily survival factor within the segment).
+    segments: Vec<(f64, f64, f64)>,
 }
 
 impl Survival {
-    pub fn new(trial_days: u32, targets: &[(u32, f64)], post_daily_churn: f64) -> Self {
-        let mut knots = vec![(trial_days as f64, 1.0)];
-        knots.extend(targets.iter().map(|&(d, s)| (d as f64, s)));
+    pub fn new(trial_days: u32, targets: [f64; 3], post90: f64) -> Survival {
+        let t = f64::from(trial_days);
+        let [r30, r60, r90] = targets;
+        let factor = |from: f64, to: f64, len: f64| {
+            if from <= 0.0 { 1.0 } else { (to / from).powf(1.0 / len) }
+        };
         Survival {
-            knots,
-            tail_hazard: -(1.0 - post_daily_churn).ln(),
+            segments: vec![
+                (t, 1.0, factor(1.0, r30, 30.0 - t)),
+                (30.0, r30, factor(r30, r60, 30.0)),
+                (60.0, r60, factor(r60, r90, 30.0)),
+                (90.0, r90, 1.0 - post90),
+            ],
         }
     }
 
-    /// `S(t)`: the share of converted subscribers still subscribed `t` days after adoption.
-    pub fn survival(&self, t: f64) -> f64 {
-        let (t0, s0) = self.knots[0];
-        if t <= t0 {
-            return s0;
+    /// `S(t)`: the share of converted subscribers still subscribed `t` whole days after adoption.
+    pub fn survival(&self, t: u32) -> f64 {
+        let t = f64::from(t);
+        match self.segments.iter().rev().find(|(start, _, _)| *start < t) {
+            None => 1.0,
+            Some(&(start, s, g)) => s * g.powf(t - start),
         }
-        for w in self.knots.windows(2) {
-            let ((a, sa), (b, sb)) = (w[0], w[1]);
-            if t <= b {
-                return sa * (sb / sa).powf((t - a) / (b - a));
+    }
+
+    /// The first day offset `t` with `S(t) < u`, i.e. `ended_on − adopted_on`, for one uniform
+    /// `u` in (0, 1]; `None` when the subscription never ends.
+    pub fn end_offset(&self, u: f64) -> Option<u32> {
+        for (i, &(start, s, g)) in self.segments.iter().enumerate() {
+            let end = self.segments.get(i + 1).map_or(f64::INFINITY, |n| n.0);
+            // Within the segment S(start + j) = s × g^j for 1 ≤ j ≤ end − start.
+            if s < u {
+                return Some(start as u32);
+            }
+            let j = if g >= 1.0 {
+                continue;
+            } else if g <= 0.0 {
+                1.0
+            } else {
+                // The smallest j ≥ 1 with s·g^j < u.
+                ((u / s).ln() / g.ln()).floor() + 1.0
+            };
+            if start + j <= end {
+                return Some((start + j).min(f64::from(u32::MAX / 4)) as u32);
             }
         }
-        let &(tl, sl) = self.knots.last().expect("at least the trial knot");
-        sl * (-self.tail_hazard * (t - tl)).exp()
+        None
     }
 
-    /// Lifetime `L` in days with `P(L > t) = S(t)`, by inversion of one uniform; the subscriber is
-    /// subscribed on day offsets `0 ≤ k < L`. Infinite when there is no tail churn.
-    pub fn lifetime<R: Rng>(&self, rng: &mut R) -> f64 {
-        self.lifetime_at(1.0 - rng.random::<f64>()) // u in (0, 1]
+    /// A lifetime from one draw of the stream.
+    pub fn draw<R: Rng>(&self, rng: &mut R) -> Option<u32> {
+        self.end_offset(1.0 - rng.random::<f64>()) // u in (0, 1]
     }
+}
 
-    /// The inverse of [`Self::survival`] beyond the trial: the `t` with `S(t) = u`.
-    pub fn lifetime_at(&self, u: f64) -> f64 {
-        for w in self.knots.windows(2) {
-            let ((a, sa), (b, sb)) = (w[0], w[1]);
-            if u >= sb {
-                if sa == sb || u >= sa {
-                    return a;
-                }
-                return a + (b - a) * (sa / u).ln() / (sa / sb).ln();
-            }
-        }
-        let &(tl, sl) = self.knots.last().expect("at least the trial knot");
-        if self.tail_hazard == 0.0 {
-            return f64::INFINITY;
-        }
-        tl + (sl / u).ln() / self.tail_hazard
+/// Chooses `n` of `candidates` without replacement, each next pick in proportion to `weight` among
+/// those left (successive sampling), by the Efraimidis–Spirakis keys `ln(U) / w`; returns the
+/// chosen positions in increasing order. Zero weights are never chosen while others remain.
+pub fn weighted_choice<R: Rng>(rng: &mut R, weights: &[f64], n: usize, out: &mut Vec<usize>) {
+    out.clear();
+    if n == 0 {
+        return;
     }
+    if n >= weights.len() {
+        out.extend(0..weights.len());
+        return;
+    }
+    let mut keys: Vec<(f64, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let u: f64 = 1.0 - rng.random::<f64>();
+            let key = if w > 0.0 { u.ln() / w } else { f64::NEG_INFINITY };
+            (key, i)
+        })
+        .collect();
+    keys.select_nth_unstable_by(n - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    out.extend(keys[..n].iter().map(|k| k.1));
+    out.sort_unstable();
+}
+
+/// Moments of a clamped count X: mean and variance, and those of X² (for the dispersion rows of
+/// the calibration report).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Moments {
+    pub mean: f64,
+    pub var: f64,
+    /// E[X²] and Var[X²].
+    pub sq_mean: f64,
+    pub sq_var: f64,
+}
+
+/// Moments of `clamp(N, lo, hi)` for a count N with `ln P(N = 0) = ln_p0` and
+/// `ln P(N = j + 1) − ln P(N = j) = ln_ratio(j)`, summed in log space (no underflow for large
+/// means) until the remaining mass is negligible or `hi` is reached.
+fn clamped_moments(ln_p0: f64, ln_ratio: &dyn Fn(f64) -> f64, lo: u64, hi: u64, mean_hint: f64) -> Moments {
+    let mut m = [0.0f64; 4];
+    let mut mass = 0.0;
+    let mut ln_p = ln_p0;
+    let mut j = 0u64;
+    let mut add = |v: f64, p: f64| {
+        let mut x = p;
+        for mk in m.iter_mut() {
+            x *= v;
+            *mk += x;
+        }
+    };
+    while j < hi {
+        let p = ln_p.exp();
+        add(j.max(lo) as f64, p);
+        mass += p;
+        ln_p += ln_ratio(j as f64);
+        j += 1;
+        if mass > 1.0 - 1e-14 && j as f64 > mean_hint {
+            break;
+        }
+    }
+    if j == hi {
+        add(hi.max(lo) as f64, (1.0 - mass).max(0.0));
+    }
+    Moments {
+        mean: m[0],
+        var: (m[1] - m[0] * m[0]).max(0.0),
+        sq_mean: m[1],
+        sq_var: (m[3] - m[1] * m[1]).max(0.0),
+    }
+}
+
+/// Moments of `clamp(Poisson(λ), lo, hi)`.
+pub fn poisson_clamped(lambda: f64, lo: u64, hi: u64) -> Moments {
+    if lambda <= 0.0 {
+        let v = lo.min(hi) as f64;
+        return Moments {
+            mean: v,
+            sq_mean: v * v,
+            ..Moments::default()
+        };
+    }
+    let ln_l = lambda.ln();
+    clamped_moments(
+        -lambda,
+        &|j| ln_l - (j + 1.0).ln(),
+        lo,
+        hi,
+        lambda + 10.0 * lambda.sqrt() + 10.0,
+    )
+}
+
+/// Moments of `clamp(NB(mean, k), lo, hi)`.
+pub fn nb_clamped(mean: f64, k: f64, lo: u64, hi: u64) -> Moments {
+    if mean <= 0.0 {
+        let v = lo.min(hi) as f64;
+        return Moments {
+            mean: v,
+            sq_mean: v * v,
+            ..Moments::default()
+        };
+    }
+    let p = k / (k + mean);
+    let ln_q = (1.0 - p).ln();
+    clamped_moments(
+        k * p.ln(),
+        &|j| (j + k).ln() - (j + 1.0).ln() + ln_q,
+        lo,
+        hi,
+        mean + 10.0 * (mean + mean * mean / k).sqrt() + 10.0,
+    )
+}
+
+/// The standard deviation of one observation of `((X − μ)² − X) / μ²`, an unbiased estimate of
+/// `1/k` for X ~ NB(μ, k) with μ known (from the NB's cumulants).
+pub fn nb_inverse_k_sd(mu: f64, k: f64) -> f64 {
+    let k2 = mu * (1.0 + mu / k);
+    let k3 = k2 * (1.0 + 2.0 * mu / k);
+    let k4 = k2 * (1.0 + 6.0 * mu / k + 6.0 * mu * mu / (k * k));
+    let m4 = k4 + 3.0 * k2 * k2;
+    let ey2 = m4 - 2.0 * (k3 + mu * k2) + k2 + mu * mu;
+    let ey = mu * mu / k;
+    (ey2 - ey * ey).max(0.0).sqrt() / (mu * mu)
 }
 
 #[cfg(test)]
@@ -117,63 +294,150 @@ mod tests {
     use super::*;
     use crate::model::rng::global_stream;
 
-    #[test]
-    fn survival_hits_targets() {
-        let s = Survival::new(14, &[(30, 0.85), (60, 0.7), (90, 0.6)], 0.004);
-        assert_eq!(s.survival(10.0), 1.0);
-        assert!((s.survival(30.0) - 0.85).abs() < 1e-12);
-        assert!((s.survival(90.0) - 0.6).abs() < 1e-12);
-        assert!((s.survival(91.0) - 0.6 * 0.996).abs() < 1e-12);
-        let mut rng = global_stream(1, 1);
-        let n = 200_000;
-        let alive30 = (0..n).filter(|_| s.lifetime(&mut rng) > 30.0).count() as f64 / n as f64;
-        assert!((alive30 - 0.85).abs() < 0.005, "{alive30}");
+    fn mean_var(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<f64>() / n;
+        (m, xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0))
     }
 
     #[test]
-    fn lifetime_inverts_survival() {
-        let s = Survival::new(14, &[(30, 0.85), (60, 0.7), (90, 0.6)], 0.004);
-        for t in [20.0, 45.0, 75.0, 200.0] {
-            let l = s.lifetime_at(s.survival(t));
-            assert!((l - t).abs() < 1e-9, "{t} vs {l}");
+    fn survival_hits_every_target_exactly() {
+        let s = Survival::new(7, [0.85, 0.6, 0.45], 0.01);
+        assert_eq!(s.survival(0), 1.0);
+        assert_eq!(s.survival(7), 1.0);
+        assert!((s.survival(30) - 0.85).abs() < 1e-12);
+        assert!((s.survival(60) - 0.6).abs() < 1e-12);
+        assert!((s.survival(90) - 0.45).abs() < 1e-12);
+        assert!((s.survival(91) - 0.45 * 0.99).abs() < 1e-12);
+        // The drawn lifetimes have that survival: subscribed on day t iff end > t.
+        let mut rng = global_stream(1, 1);
+        let n = 200_000;
+        let ends: Vec<Option<u32>> = (0..n).map(|_| s.draw(&mut rng)).collect();
+        for (t, want) in [
+            (7, 1.0),
+            (30, 0.85),
+            (60, 0.6),
+            (90, 0.45),
+            (120, 0.45 * 0.99f64.powi(30)),
+        ] {
+            let alive = ends.iter().filter(|e| e.is_none_or(|e| e > t)).count() as f64 / n as f64;
+            assert!((alive - want).abs() < 0.004, "day {t}: {alive} vs {want}");
         }
     }
 
     #[test]
-    fn events_have_configured_mean_and_dispersion() {
+    fn end_offset_inverts_survival() {
+        let s = Survival::new(7, [0.85, 0.6, 0.45], 0.01);
+        for t in [8u32, 29, 30, 31, 59, 60, 61, 90, 91, 200] {
+            // Just below S(t): still subscribed on day t; just above: ended by day t.
+            let st = s.survival(t);
+            assert!(s.end_offset(st * (1.0 - 1e-9)).is_none_or(|e| e > t), "t {t}");
+            assert!(
+                s.end_offset((st * (1.0 + 1e-9)).min(1.0)).is_some_and(|e| e <= t),
+                "t {t}"
+            );
+        }
+        let never = Survival::new(7, [1.0, 1.0, 1.0], 0.0);
+        assert_eq!(never.end_offset(0.5), None);
+        let all_gone = Survival::new(0, [0.0, 0.0, 0.0], 0.5);
+        assert_eq!(all_gone.end_offset(0.3), Some(1));
+    }
+
+    #[test]
+    fn negative_binomial_has_its_mean_and_variance() {
         let mut rng = global_stream(2, 2);
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| events(&mut rng, 8.0, 1.5) as f64).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        assert!((mean - 8.0).abs() < 0.1, "{mean}");
-        let m = 7.0;
-        assert!((var - (m + m * m / 1.5)).abs() / (m + m * m / 1.5) < 0.05, "{var}");
+        let xs: Vec<f64> = (0..200_000)
+            .map(|_| negative_binomial(&mut rng, 30.0, 10.0) as f64)
+            .collect();
+        let (m, v) = mean_var(&xs);
+        assert!((m - 30.0).abs() < 0.1, "{m}");
+        assert!((v / (30.0 + 90.0) - 1.0).abs() < 0.03, "{v}");
+    }
+
+    #[test]
+    fn geometric_has_its_mean() {
+        let mut rng = global_stream(3, 3);
+        let xs: Vec<f64> = (0..200_000).map(|_| geometric_days(&mut rng, 45.0) as f64).collect();
+        let (m, v) = mean_var(&xs);
+        assert!((m - 45.0).abs() < 0.4, "{m}");
+        assert!((v / (45.0 * 44.0) - 1.0).abs() < 0.03, "{v}");
         assert!(xs.iter().all(|&x| x >= 1.0));
     }
 
     #[test]
-    fn adoption_bias_first_half_share() {
-        let mut rng = global_stream(3, 3);
-        for alpha in [0.0, 1.0, 3.0] {
-            let n = 100_000;
-            let first = (0..n).filter(|_| adoption_fraction(&mut rng, alpha) < 0.5).count() as f64 / n as f64;
-            let want = 1.0 - 0.5f64.powf(1.0 + alpha);
-            assert!((first - want).abs() < 0.01, "alpha {alpha}: {first} vs {want}");
-        }
+    fn base_cost_has_its_median_and_bounds() {
+        let mut rng = global_stream(4, 4);
+        let c = Cost {
+            min: 2.0,
+            max: 109.0,
+            median: 5.0,
+            sigma: 0.7,
+        };
+        let mut xs: Vec<f64> = (0..100_001).map(|_| base_cost(&mut rng, &c)).collect();
+        assert!(xs.iter().all(|&x| (2.0..=109.0).contains(&x)));
+        xs.sort_by(f64::total_cmp);
+        assert!((xs[50_000] - 5.0).abs() < 0.05, "{}", xs[50_000]);
+        let flat = Cost { median: 2.0, ..c };
+        assert_eq!(base_cost(&mut rng, &flat), 2.0);
     }
 
     #[test]
-    fn capped_lognormal_respects_cap_and_median() {
-        let mut rng = global_stream(4, 4);
-        let c = Cost {
-            median: 0.02,
-            sigma: 0.8,
-            max: 0.05,
-        };
-        let mut xs: Vec<f64> = (0..100_001).map(|_| capped_lognormal(&mut rng, &c)).collect();
-        assert!(xs.iter().all(|&x| x > 0.0 && x <= 0.05));
-        xs.sort_by(f64::total_cmp);
-        assert!((xs[50_000] - 0.02).abs() < 0.0005, "{}", xs[50_000]);
+    fn weighted_choice_follows_the_weights() {
+        let mut rng = global_stream(5, 5);
+        let w = [1.0, 3.0, 0.0, 6.0];
+        let mut out = Vec::new();
+        let mut hits = [0usize; 4];
+        for _ in 0..100_000 {
+            weighted_choice(&mut rng, &w, 1, &mut out);
+            hits[out[0]] += 1;
+        }
+        assert_eq!(hits[2], 0);
+        assert!((hits[3] as f64 / 100_000.0 - 0.6).abs() < 0.01, "{hits:?}");
+        weighted_choice(&mut rng, &w, 3, &mut out);
+        assert_eq!(out, [0, 1, 3]);
+    }
+
+    #[test]
+    fn clamped_moments_match_simulation_and_do_not_underflow() {
+        let m = poisson_clamped(12.0, 1, 50);
+        assert!((m.mean - 12.0).abs() < 1e-4 && (m.var - 12.0).abs() < 1e-3, "{m:?}");
+        assert!((m.sq_mean - (12.0 + 144.0)).abs() < 1e-3, "{m:?}");
+        let m = poisson_clamped(12.0, 1, 10);
+        assert!(m.mean < 10.0 && m.mean > 9.0, "{m:?}");
+        // A mean where exp(−λ) underflows.
+        let m = poisson_clamped(900.0, 0, 2000);
+        assert!((m.mean - 900.0).abs() < 1e-6 && (m.var - 900.0).abs() < 1e-3, "{m:?}");
+        let mut rng = global_stream(6, 6);
+        let xs: Vec<f64> = (0..200_000)
+            .map(|_| (negative_binomial(&mut rng, 50.0, 8.0).clamp(1, 40)) as f64)
+            .collect();
+        let (sm, sv) = mean_var(&xs);
+        let m = nb_clamped(50.0, 8.0, 1, 40);
+        assert!((sm - m.mean).abs() < 0.05, "{sm} vs {m:?}");
+        assert!((sv / m.var - 1.0).abs() < 0.03, "{sv} vs {m:?}");
+        let squares: Vec<f64> = xs.iter().map(|x| x * x).collect();
+        let (sq, sqv) = mean_var(&squares);
+        assert!((sq / m.sq_mean - 1.0).abs() < 0.005, "{sq} vs {m:?}");
+        assert!((sqv / m.sq_var - 1.0).abs() < 0.05, "{sqv} vs {m:?}");
+    }
+
+    #[test]
+    fn inverse_k_estimate_is_unbiased_with_the_stated_spread() {
+        let mut rng = global_stream(7, 7);
+        let (mu, k) = (30.0, 10.0);
+        let ts: Vec<f64> = (0..400_000)
+            .map(|_| {
+                let x = negative_binomial(&mut rng, mu, k) as f64;
+                ((x - mu).powi(2) - x) / (mu * mu)
+            })
+            .collect();
+        let (m, v) = mean_var(&ts);
+        assert!((m - 0.1).abs() < 0.003, "{m}");
+        assert!(
+            (v.sqrt() / nb_inverse_k_sd(mu, k) - 1.0).abs() < 0.03,
+            "{} vs {}",
+            v.sqrt(),
+            nb_inverse_k_sd(mu, k)
+        );
     }
 }

@@ -77,3 +77,43 @@ pub fn fingerprint(db: &Path) -> String {
          || ' ' || (SELECT count(*) FROM chat_days) || ' ' || (SELECT count(*) FROM accounts) FROM dataset",
     )
 }
+
+/// The original project's joint columns, in order (`../shared/original/joint_columns.csv`).
+pub const JOINT_COLUMNS: [&str; 21] = [
+    "account_id",
+    "chat_id",
+    "chat_type",
+    "date",
+    "cost_dialog",
+    "cost_task",
+    "total_cost_tasks",
+    "cost_classification",
+    "cost_qc",
+    "cost_check_list",
+    "total_cost_classifications",
+    "cost_amocrm_call",
+    "total_cost",
+    "has_tasks",
+    "has_classifications",
+    "has_amocrm_call",
+    "num_services",
+    "has_both",
+    "n_tasks",
+    "n_classifications",
+    "n_amocrm_calls",
+];
+
+/// A file of the original project: from `../shared/original/` beside the repository where that
+/// exists (the files as the project's users have them), else the identical copy in
+/// `tests/fixtures/original/` (a clone elsewhere; `original_fixtures_match_the_shared_files`
+/// keeps the copies true).
+pub fn original(name: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/original").join(name);
+    if shared.exists() {
+        return shared;
+    }
+    let copy = root.join("tests/fixtures/original").join(name);
+    assert!(copy.exists(), "{} is missing", copy.display());
+    copy
+}

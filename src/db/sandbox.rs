@@ -1,0 +1,89 @@
+//! `gen sql`'s sandbox: a database opened so that an ad-hoc statement can read it and nothing else.
+//!
+//! - The file is opened read-only, so nothing in it can change.
+//! - `enable_external_access = false`: no `COPY … TO`, `EXPORT DATABASE`, `ATTACH`, `INSTALL` or
+//!   `LOAD`, no reading or writing other files; extensions are neither installed nor loaded
+//!   automatically and secrets are never persisted.
+//! - `lock_configuration = true`, set last: no `SET`, `RESET` or setting `PRAGMA` can undo the
+//!   above or change the memory limit.
+//! - One statement per call: DuckDB's own parser counts them first (the client library would
+//!   otherwise run every statement but the last silently).
+//!
+//! Spilling (a large sort beyond the memory limit) goes to a private directory under the system
+//! temp directory, removed when the command ends.
+
+use std::ffi::{CStr, CString};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use duckdb::{AccessMode, Connection, ffi};
+
+use super::SpillDir;
+
+/// Opens `path` read-only inside the sandbox, with DuckDB's buffers capped at `memory_limit`.
+pub fn open(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connection> {
+    super::require_file(path)?;
+    let config = duckdb::Config::default()
+        .access_mode(AccessMode::ReadOnly)
+        .and_then(|c| c.enable_autoload_extension(false))
+        .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+        .and_then(|c| c.with("allow_community_extensions", "false"))
+        .and_then(|c| c.with("allow_persistent_secrets", "false"))
+        .and_then(|c| c.with("memory_limit", memory_limit))
+        .and_then(|c| c.with("temp_directory", spill.path().to_string_lossy()))
+        .and_then(|c| c.enable_external_access(false))
+        .context("configuring DuckDB's sandbox")?;
+    let conn = super::open_with(path, config)?;
+    conn.execute_batch("SET lock_configuration = true")
+        .context("locking DuckDB's configuration")?;
+    Ok(conn)
+}
+
+/// The number of SQL statements in `sql`, as DuckDB's parser sees them (0 for only comments);
+/// a syntax error is DuckDB's message.
+pub fn count_statements(sql: &str) -> Result<usize> {
+    let text = CString::new(sql).map_err(|_| anyhow!("the query contains a NUL byte"))?;
+    // A private in-memory database: parsing needs a connection but no catalog.
+    // SAFETY: every handle is created here, checked, and destroyed exactly once below; DuckDB's
+    // error string is copied before the extracted statements that own it are destroyed.
+    unsafe {
+        let mut db: ffi::duckdb_database = std::ptr::null_mut();
+        if ffi::duckdb_open(std::ptr::null(), &mut db) != ffi::DuckDBSuccess {
+            bail!("starting DuckDB's parser");
+        }
+        let mut con: ffi::duckdb_connection = std::ptr::null_mut();
+        if ffi::duckdb_connect(db, &mut con) != ffi::DuckDBSuccess {
+            ffi::duckdb_close(&mut db);
+            bail!("starting DuckDB's parser");
+        }
+        let mut extracted: ffi::duckdb_extracted_statements = std::ptr::null_mut();
+        let n = ffi::duckdb_extract_statements(con, text.as_ptr(), &mut extracted);
+        let error = if n == 0 {
+            let msg = ffi::duckdb_extract_statements_error(extracted);
+            (!msg.is_null()).then(|| CStr::from_ptr(msg).to_string_lossy().into_owned())
+        } else {
+            None
+        };
+        ffi::duckdb_destroy_extracted(&mut extracted);
+        ffi::duckdb_disconnect(&mut con);
+        ffi::duckdb_close(&mut db);
+        match error {
+            Some(e) if !e.is_empty() => Err(anyhow!("{e}")),
+            _ => Ok(n as usize),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_statements_like_duckdb() {
+        assert_eq!(count_statements("SELECT 1").unwrap(), 1);
+        assert_eq!(count_statements("SELECT 1;").unwrap(), 1);
+        assert_eq!(count_statements("SELECT ';' AS a; -- x;y").unwrap(), 1);
+        assert_eq!(count_statements("SELECT 1; DELETE FROM t").unwrap(), 2);
+        assert!(count_statements("SELEC 1").is_err());
+    }
+}

@@ -1,0 +1,262 @@
+//! The one place that decides how an output file is written (`gen export`, `gen report --html`
+//! and every later writer), with one set of rules:
+//!
+//! - `-` means standard output, where the caller streams.
+//! - Never a file the command reads (the database and its WAL): compared by device and inode, so
+//!   another name for the same file (a hard link, `./`, a symlink) is caught too — even with
+//!   `--force`.
+//! - An existing regular file only with `--force`. A regular file is written under a hidden
+//!   temporary name in the same directory and renamed over the target when complete; the
+//!   temporary file is removed on every other path out (errors, a signal; `kill -9` leaves it
+//!   named after the dead process, and the next write to the same target removes it). A symlink
+//!   is followed: the file it points to is replaced and the link stays.
+//! - A FIFO or character device (`/dev/null`, a named pipe) is written directly and never
+//!   replaced; block devices, sockets and directories are refused.
+//! - The format follows the extension; an explicit `--format` that contradicts a known extension
+//!   is an error, and a name without a known extension needs `--format`.
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::signals::{self, Registered};
+
+/// Where the bytes go.
+#[derive(Debug)]
+enum Dest {
+    Stdout,
+    /// Written directly: a FIFO or character device.
+    Special(PathBuf),
+    /// A regular file written as `temp` and renamed to `target` by [`Output::commit`].
+    Replace {
+        target: PathBuf,
+        temp: PathBuf,
+    },
+}
+
+/// An output being written. Dropping it without [`Output::commit`] removes the temporary file.
+pub struct Output {
+    /// The path as the user gave it, for messages.
+    shown: PathBuf,
+    dest: Dest,
+    committed: bool,
+    _on_signal: Option<Registered>,
+}
+
+/// Files an output must never be: what the command reads.
+pub fn protected(database: &Path) -> Vec<PathBuf> {
+    let mut wal = database.as_os_str().to_owned();
+    wal.push(".wal");
+    vec![database.to_path_buf(), PathBuf::from(wal)]
+}
+
+impl Output {
+    /// Checks `path` against the rules and prepares the destination; nothing is written yet.
+    /// `what` names the output in messages ("export", "HTML report").
+    pub fn open(path: &Path, force: bool, protect: &[PathBuf], stdout_ok: bool, what: &str) -> Result<Output> {
+        let shown = path.to_path_buf();
+        if path.as_os_str() == "-" {
+            if !stdout_ok {
+                bail!("the {what} cannot go to standard output (`-`); give a file name");
+            }
+            return Ok(Output {
+                shown,
+                dest: Dest::Stdout,
+                committed: false,
+                _on_signal: None,
+            });
+        }
+        let protected: Vec<(u64, u64)> = protect
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()))
+            .collect();
+        let target = match fs::metadata(path) {
+            Ok(meta) => {
+                if protected.contains(&(meta.dev(), meta.ino())) {
+                    bail!(
+                        "{} is a file this command reads (the database); refusing to write the {what} over it, with or without --force",
+                        path.display()
+                    );
+                }
+                let ft = meta.file_type();
+                if ft.is_fifo() || ft.is_char_device() {
+                    return Ok(Output {
+                        shown,
+                        dest: Dest::Special(path.to_path_buf()),
+                        committed: false,
+                        _on_signal: None,
+                    });
+                }
+                if ft.is_dir() {
+                    bail!("{} is a directory; give a file name for the {what}", path.display());
+                }
+                if !ft.is_file() {
+                    bail!(
+                        "{} is not a regular file, FIFO or character device; refusing to write the {what} to it",
+                        path.display()
+                    );
+                }
+                if !force {
+                    bail!("{} already exists; pass --force to overwrite it", path.display());
+                }
+                // Replace the file a symlink points to, not the link.
+                fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if fs::symlink_metadata(path).is_ok() {
+                    bail!(
+                        "{} is a symbolic link to a missing file; give the real path for the {what}",
+                        path.display()
+                    );
+                }
+                path.to_path_buf()
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("cannot write the {what} to {}", path.display())));
+            }
+        };
+        let name = target
+            .file_name()
+            .with_context(|| format!("{} is not a file path", path.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let dir = existing_dir(&target, &format!("write the {what} to"))?.to_path_buf();
+        let prefix = format!(".{name}.tmp-");
+        remove_stale(&dir, &prefix);
+        let temp = dir.join(format!("{prefix}{}", std::process::id()));
+        Ok(Output {
+            shown,
+            _on_signal: Some(signals::remove_on_exit(temp.clone())),
+            dest: Dest::Replace { target, temp },
+            committed: false,
+        })
+    }
+
+    /// The path the writer should write to: the temporary file, the special file, or
+    /// `/dev/stdout`.
+    pub fn write_path(&self) -> &Path {
+        match &self.dest {
+            Dest::Stdout => Path::new("/dev/stdout"),
+            Dest::Special(p) => p,
+            Dest::Replace { temp, .. } => temp,
+        }
+    }
+
+    pub fn is_stdout(&self) -> bool {
+        matches!(self.dest, Dest::Stdout)
+    }
+
+    /// Whether the destination is a stream (stdout, FIFO, device) rather than a file on disk.
+    pub fn is_stream(&self) -> bool {
+        !matches!(self.dest, Dest::Replace { .. })
+    }
+
+    /// The path as the user gave it.
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Writes `bytes` to the destination (for outputs built in memory, such as the HTML page).
+    pub fn write_all(&self, bytes: &[u8]) -> Result<()> {
+        if self.is_stdout() {
+            return crate::stdio::write_out(bytes).context("writing to standard output");
+        }
+        fs::write(self.write_path(), bytes).with_context(|| format!("writing {}", self.shown.display()))
+    }
+
+    /// Moves a complete regular file into place (an atomic rename); nothing to do for streams.
+    pub fn commit(mut self) -> Result<()> {
+        if let Dest::Replace { target, temp } = &self.dest {
+            fs::rename(temp, target)
+                .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let (false, Dest::Replace { temp, .. }) = (self.committed, &self.dest) {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+/// The directory `file` will be written in (`.` for a bare name), or an error saying that it
+/// does not exist, before anything is written.
+pub fn existing_dir<'a>(file: &'a Path, action: &str) -> Result<&'a Path> {
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "cannot {action} {}: directory {} does not exist",
+            file.display(),
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Removes `<prefix><pid>` files and directories in `dir` (and `<prefix><pid>.<suffix>` beside
+/// them) whose process no longer exists: what a `kill -9` left behind.
+pub fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(prefix) else {
+            continue;
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(pid) = digits.parse::<u32>() else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            signals::remove_path(&entry.path());
+        }
+    }
+}
+
+/// The format of an output, from an explicit `--format` and the file's extension. `known` maps
+/// lower-case extensions to formats; `stream_default` is used for `-`, FIFOs and devices.
+pub fn choose_format<F: Copy + PartialEq + std::fmt::Debug>(
+    path: &Path,
+    explicit: Option<F>,
+    known: &[(&str, F)],
+    stream_default: F,
+    is_stream: bool,
+    name: impl Fn(F) -> &'static str,
+) -> Result<F> {
+    let ext = if is_stream {
+        None
+    } else {
+        path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+    };
+    let implied = ext
+        .as_deref()
+        .and_then(|e| known.iter().find(|(k, _)| *k == e).map(|(_, f)| *f));
+    let extensions = known
+        .iter()
+        .map(|(e, _)| format!(".{e}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (explicit, implied) {
+        (Some(f), Some(g)) if f != g => bail!(
+            "--format {} contradicts the name {} (a .{} file is {}); rename the file or drop --format",
+            name(f),
+            path.display(),
+            ext.unwrap_or_default(),
+            name(g)
+        ),
+        (Some(f), _) => Ok(f),
+        (None, Some(g)) => Ok(g),
+        (None, None) if is_stream => Ok(stream_default),
+        (None, None) => bail!(
+            "cannot tell the format of {} from its name; use one of the extensions {extensions}, or pass --format",
+            path.display()
+        ),
+    }
+}

@@ -1,0 +1,98 @@
+//! SIGINT, SIGTERM and SIGHUP, handled alike by every subcommand. The first signal asks the
+//! running work to stop: [`cancelled`] turns true and every registered DuckDB query is
+//! interrupted, so a load rolls back and an export removes its temporary file on the normal error
+//! path. A second signal gives up waiting: the registered temporary files are removed and the
+//! process exits at once with status 2. (`kill -9` cannot be handled; its leftovers are hidden
+//! files named after the dead process, which the next run on the same target removes.)
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use duckdb::InterruptHandle;
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+type Registry<T> = Mutex<Vec<(u64, T)>>;
+
+static INTERRUPTS: Registry<Arc<InterruptHandle>> = Mutex::new(Vec::new());
+static TEMPS: Registry<PathBuf> = Mutex::new(Vec::new());
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Installs the handler; called once by `main` before any work starts.
+pub fn install() {
+    let _ = ctrlc::set_handler(|| {
+        if CANCELLED.swap(true, Ordering::SeqCst) {
+            for (_, path) in lock(&TEMPS).iter() {
+                remove_path(path);
+            }
+            crate::err!("gen: interrupted again; stopped without waiting (temporary files removed)");
+            // SAFETY: `_exit` ends the process without running destructors or atexit handlers,
+            // which another thread may be inside (DuckDB's); it has no other preconditions.
+            unsafe { libc::_exit(2) };
+        }
+        for (_, handle) in lock(&INTERRUPTS).iter() {
+            handle.interrupt();
+        }
+    });
+}
+
+/// Whether a signal asked the work to stop.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+/// The flag behind [`cancelled`], for code that polls an `AtomicBool`.
+pub fn cancel_flag() -> &'static AtomicBool {
+    &CANCELLED
+}
+
+/// Removes a file, or a directory and its contents; failures are ignored (nothing to report to).
+pub fn remove_path(path: &std::path::Path) {
+    if path.is_dir() {
+        let _ = std::fs::remove_dir_all(path);
+    } else {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Keeps something registered for as long as it lives.
+pub struct Registered {
+    id: u64,
+    registry: &'static (dyn Fn(u64) + Sync),
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        (self.registry)(self.id);
+    }
+}
+
+fn register<T>(registry: &'static Registry<T>, item: T, unregister: &'static (dyn Fn(u64) + Sync)) -> Registered {
+    let id = NEXT_ID.fetch_add(1, Ordering::SeqCst);
+    lock(registry).push((id, item));
+    Registered {
+        id,
+        registry: unregister,
+    }
+}
+
+/// A signal interrupts the connection's running query while the guard lives. If a signal came
+/// already, the query is interrupted at once.
+pub fn interrupt_on_signal(conn: &duckdb::Connection) -> Registered {
+    let handle = conn.interrupt_handle();
+    if cancelled() {
+        handle.interrupt();
+    }
+    register(&INTERRUPTS, handle, &|id| lock(&INTERRUPTS).retain(|(i, _)| *i != id))
+}
+
+/// A second signal removes `path` (a temporary file or directory) before exiting, while the guard
+/// lives. The owner removes it on every other exit path.
+pub fn remove_on_exit(path: PathBuf) -> Registered {
+    register(&TEMPS, path, &|id| lock(&TEMPS).retain(|(i, _)| *i != id))
+}
