@@ -12,7 +12,7 @@ fn load_creates_tables_view_and_provenance() {
     let out = ok(&["load", "--db", path_str(&db), "--config", SAMPLE]);
     assert!(out.contains("joint_info (view)"), "{out}");
     assert!(out.contains("rows/s"), "{out}");
-    assert!(out.contains("checks: 14/14 passed"), "{out}");
+    assert!(out.contains("checks: 15/15 passed"), "{out}");
 
     let cols = ok(&[
         "sql",

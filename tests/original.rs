@@ -33,7 +33,7 @@ fn both_original_configs_load_unchanged() {
         "--config",
         path_str(&original("sample_config.yaml")),
     ]);
-    assert!(out.contains("checks: 14/14 passed"), "{out}");
+    assert!(out.contains("checks: 15/15 passed"), "{out}");
     assert_eq!(
         scalar(
             &sample,

@@ -1,6 +1,6 @@
 -- A chat's stays in the pool: the first starts on its creation day as initial or arrival, later
 -- ones are reactivations that start on or after the previous one ended; every stay ends after it
--- starts; every chat has a stay.
+-- starts; every chat has a stay and every stay a chat (of the same account).
 WITH s AS (
     SELECT sp.*, c.created_date,
            row_number() OVER (PARTITION BY sp.chat_id ORDER BY sp.started_on) AS n,
@@ -18,3 +18,6 @@ FROM s WHERE ended_on IS NOT NULL AND ended_on <= started_on
 UNION ALL
 SELECT c.chat_id, c.account_id, NULL, NULL, NULL, 'chat without a stay'
 FROM chats c ANTI JOIN chat_spells sp USING (chat_id)
+UNION ALL
+SELECT sp.chat_id, sp.account_id, sp.started_on, sp.ended_on, sp.origin, 'stay of an unknown chat'
+FROM chat_spells sp ANTI JOIN chats c USING (chat_id, account_id)

@@ -7,7 +7,9 @@
 //! - `lock_configuration = true`, set last: no `SET`, `RESET` or setting `PRAGMA` can undo the
 //!   above or change the memory limit.
 //! - One statement per call: DuckDB's own parser counts them first (the client library would
-//!   otherwise run every statement but the last silently).
+//!   otherwise run every statement but the last silently), and it must be a query: its first
+//!   keyword one of [`QUERY_KEYWORDS`] (the switches above are what enforce read-only; this only
+//!   turns a `CREATE TEMP TABLE`, `LOAD` or `CHECKPOINT` away with a clear message).
 //!
 //! Spilling (a large sort beyond the memory limit) goes to a private directory under the system
 //! temp directory, removed when the command ends.
@@ -37,6 +39,57 @@ pub fn open(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connect
     conn.execute_batch("SET lock_configuration = true")
         .context("locking DuckDB's configuration")?;
     Ok(conn)
+}
+
+/// The statements `gen sql` runs: queries and the read-only inspection statements.
+pub const QUERY_KEYWORDS: [&str; 11] = [
+    "SELECT",
+    "WITH",
+    "FROM",
+    "VALUES",
+    "TABLE",
+    "DESCRIBE",
+    "SHOW",
+    "SUMMARIZE",
+    "EXPLAIN",
+    "PRAGMA",
+    "CALL",
+];
+
+/// An error unless the statement's first keyword (after comments and opening parentheses) is one
+/// of [`QUERY_KEYWORDS`].
+pub fn require_query(sql: &str) -> Result<()> {
+    let mut rest = sql;
+    loop {
+        let t = rest.trim_start();
+        if let Some(after) = t.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(after) = t.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r);
+        } else if let Some(after) = t.strip_prefix('(') {
+            rest = after;
+        } else {
+            rest = t;
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if QUERY_KEYWORDS.contains(&word.as_str()) {
+        return Ok(());
+    }
+    bail!(
+        "gen sql runs read-only queries ({}); `{}` is not one",
+        QUERY_KEYWORDS.join(", "),
+        if word.is_empty() {
+            rest.chars().take(20).collect()
+        } else {
+            word
+        }
+    )
 }
 
 /// The number of SQL statements in `sql`, as DuckDB's parser sees them (0 for only comments);
@@ -77,6 +130,28 @@ pub fn count_statements(sql: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_queries_pass() {
+        for ok in [
+            "SELECT 1",
+            " -- c\n /* d */ (select 1)",
+            "with x as (select 1) from x",
+            "describe t",
+            "PRAGMA table_info('t')",
+        ] {
+            assert!(require_query(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "CREATE TEMP TABLE t AS SELECT 1",
+            "load parquet",
+            "CHECKPOINT",
+            "/* x */ DELETE FROM t",
+            "ATTACH 'x'",
+        ] {
+            assert!(require_query(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn counts_statements_like_duckdb() {
