@@ -97,6 +97,12 @@ pub fn stream(conn: &Connection, sql: &str, sink: &mut dyn Sink) -> Result<Heade
     let wrapped = format!("SELECT {} FROM (\n{body}\n)", select.join(", "));
     let mut stmt = conn.prepare(&wrapped).context("preparing the query")?;
     let stream = stmt.stream_arrow([]).context("running the query")?;
+    drain(stream, sink)?;
+    Ok(header)
+}
+
+/// Passes every row of a running query's stream to `sink`, until it ends or `sink` stops it.
+fn drain(stream: duckdb::ArrowStream<'_>, sink: &mut dyn Sink) -> Result<()> {
     let opts = FormatOptions::default();
     for batch in stream {
         let batch = batch.context("reading the result")?;
@@ -104,7 +110,7 @@ pub fn stream(conn: &Connection, sql: &str, sink: &mut dyn Sink) -> Result<Heade
             break;
         }
     }
-    Ok(header)
+    Ok(())
 }
 
 /// Formats a batch's values with Arrow (for the VARCHAR columns of the wrapped query this is the
@@ -145,13 +151,7 @@ fn stream_arrow_formatted(conn: &Connection, body: &str, sink: &mut dyn Sink) ->
             .collect(),
     };
     sink.header(&header)?;
-    let opts = FormatOptions::default();
-    for batch in stream {
-        let batch = batch.context("reading the result")?;
-        if !emit_batch(&batch, &opts, sink)? {
-            break;
-        }
-    }
+    drain(stream, sink)?;
     Ok(header)
 }
 

@@ -303,25 +303,20 @@ pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &Expected) -> 
         "active chats per account-day where q is clipped down",
         Some(c.q_clip_max),
     );
-    let dow_mean = c.dow.iter().sum::<f64>() / 7.0;
-    for (i, name) in WEEKDAYS.iter().enumerate() {
-        rows.model(
-            "activity.dow_multiplier",
-            Some(name),
-            "active chats per pool chat relative to the mean weekday",
-            Some(c.dow[i] / dow_mean),
-        )
-        .param = Some(i as f64 + 1.0);
-    }
-    let month_mean = c.month.iter().sum::<f64>() / 12.0;
-    for (i, name) in MONTHS.iter().enumerate() {
-        rows.model(
-            "activity.month_multiplier",
-            Some(name),
-            "active chats per pool chat relative to the mean month",
-            Some(c.month[i] / month_mean),
-        )
-        .param = Some(i as f64 + 1.0);
+    for (knob, names, values, what) in [
+        ("activity.dow_multiplier", &WEEKDAYS[..], &c.dow[..], "weekday"),
+        ("activity.month_multiplier", &MONTHS[..], &c.month[..], "month"),
+    ] {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        for (i, (name, v)) in names.iter().zip(values).enumerate() {
+            rows.model(
+                knob,
+                Some(name),
+                &format!("active chats per pool chat relative to the mean {what}"),
+                Some(v / mean),
+            )
+            .param = Some(i as f64 + 1.0);
+        }
     }
     let sigma = c.popularity_sigma;
     rows.add(
