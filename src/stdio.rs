@@ -52,6 +52,19 @@ impl Stdout {
 
     pub fn push(&mut self, s: &str) -> io::Result<()> {
         self.buf.extend_from_slice(s.as_bytes());
+        self.maybe_flush()
+    }
+
+    /// Writes into the buffer in place (`f` appends to the string it is given), then flushes when
+    /// the buffer is full.
+    pub fn append(&mut self, f: impl FnOnce(&mut String)) -> io::Result<()> {
+        let mut s = String::from_utf8(std::mem::take(&mut self.buf)).expect("the buffer holds only str");
+        f(&mut s);
+        self.buf = s.into_bytes();
+        self.maybe_flush()
+    }
+
+    fn maybe_flush(&mut self) -> io::Result<()> {
         if self.buf.len() >= Self::FLUSH_AT {
             self.flush()?;
         }

@@ -54,14 +54,14 @@ impl Sink for Printer {
         Ok(())
     }
 
-    fn row(&mut self, values: Vec<Option<String>>) -> Result<bool> {
+    fn row(&mut self, values: &[Option<&str>]) -> Result<bool> {
         self.rows += 1;
         match self.format {
-            Format::Csv => self.out.push(&output::csv_row(&values))?,
-            Format::Json => self
-                .out
-                .push(&output::json_row(&self.header, &values, self.rows == 1))?,
-            Format::Table if self.shown.len() < self.max_rows => self.shown.push(values),
+            Format::Csv => self.out.append(|s| output::push_csv_row(s, values))?,
+            Format::Json => self.out.push(&output::json_row(&self.header, values, self.rows == 1))?,
+            Format::Table if self.shown.len() < self.max_rows => {
+                self.shown.push(values.iter().map(|v| v.map(str::to_string)).collect())
+            }
             Format::Table => {}
         }
         // The reader went away: stop the query; the work asked for is done.

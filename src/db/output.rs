@@ -65,7 +65,7 @@ pub trait Sink {
     /// Called once, before any row.
     fn header(&mut self, header: &Header) -> Result<()>;
     /// One row, values as DuckDB prints them (`None` = NULL); false stops the query early.
-    fn row(&mut self, values: Vec<Option<String>>) -> Result<bool>;
+    fn row(&mut self, values: &[Option<&str>]) -> Result<bool>;
 }
 
 /// Runs `sql` and hands its header and rows to `sink`. Returns the header.
@@ -113,23 +113,53 @@ fn drain(stream: duckdb::ArrowStream<'_>, sink: &mut dyn Sink) -> Result<()> {
     Ok(())
 }
 
-/// Formats a batch's values with Arrow (for the VARCHAR columns of the wrapped query this is the
-/// text itself) and passes each row on; false when `row` asked to stop.
+/// Passes each row of a batch on, its values as text; false when the sink asked to stop. The
+/// wrapped query's columns are VARCHAR, read in place; other columns (EXPLAIN, PRAGMA) are
+/// formatted by Arrow.
 fn emit_batch(batch: &RecordBatch, opts: &FormatOptions, sink: &mut dyn Sink) -> Result<bool> {
-    let fmts = batch
+    use duckdb::arrow::array::AsArray;
+    enum Col<'a> {
+        Utf8(&'a duckdb::arrow::array::StringArray),
+        View(&'a duckdb::arrow::array::StringViewArray),
+        Other(ArrayFormatter<'a>),
+    }
+    let cols = batch
         .columns()
         .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
-        .collect::<Result<Vec<_>, _>>()
+        .map(|c| {
+            Ok(if let Some(a) = c.as_string_opt::<i32>() {
+                Col::Utf8(a)
+            } else if let Some(a) = c.as_string_view_opt() {
+                Col::View(a)
+            } else {
+                Col::Other(ArrayFormatter::try_new(c.as_ref(), opts)?)
+            })
+        })
+        .collect::<Result<Vec<_>, duckdb::arrow::error::ArrowError>>()
         .context("formatting the result")?;
+    let mut owned: Vec<String> = vec![String::new(); cols.len()];
     for r in 0..batch.num_rows() {
-        let values = batch
-            .columns()
-            .iter()
-            .zip(&fmts)
-            .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
-            .collect();
-        if !sink.row(values)? {
+        for (o, (col, array)) in owned.iter_mut().zip(cols.iter().zip(batch.columns())) {
+            if let Col::Other(f) = col {
+                o.clear();
+                if !array.is_null(r) {
+                    o.push_str(&f.value(r).to_string());
+                }
+            }
+        }
+        let mut values: Vec<Option<&str>> = Vec::with_capacity(cols.len());
+        for (i, (col, array)) in cols.iter().zip(batch.columns()).enumerate() {
+            values.push(if array.is_null(r) {
+                None
+            } else {
+                Some(match col {
+                    Col::Utf8(a) => a.value(r),
+                    Col::View(a) => a.value(r),
+                    Col::Other(_) => owned[i].as_str(),
+                })
+            });
+        }
+        if !sink.row(&values)? {
             return Ok(false);
         }
     }
@@ -162,8 +192,8 @@ pub fn query(conn: &Connection, sql: &str) -> Result<Grid> {
         fn header(&mut self, _: &Header) -> Result<()> {
             Ok(())
         }
-        fn row(&mut self, values: Vec<Option<String>>) -> Result<bool> {
-            self.0.push(values);
+        fn row(&mut self, values: &[Option<&str>]) -> Result<bool> {
+            self.0.push(values.iter().map(|v| v.map(str::to_string)).collect());
             Ok(true)
         }
     }
@@ -191,19 +221,23 @@ pub fn render(g: &Grid, format: Format) -> String {
         Format::Csv => {
             let mut out = csv_header(&header);
             for r in &g.rows {
-                out.push_str(&csv_row(r));
+                push_csv_row(&mut out, &borrowed(r));
             }
             out
         }
         Format::Json => {
             let mut out = String::from("[");
             for (i, r) in g.rows.iter().enumerate() {
-                out.push_str(&json_row(&header, r, i == 0));
+                out.push_str(&json_row(&header, &borrowed(r), i == 0));
             }
             out.push_str(json_end(!g.rows.is_empty()));
             out
         }
     }
+}
+
+fn borrowed(r: &[Option<String>]) -> Vec<Option<&str>> {
+    r.iter().map(|v| v.as_deref()).collect()
 }
 
 /// An aligned table of `rows` under `header`.
@@ -226,29 +260,35 @@ pub fn table(header: &Header, rows: &[Vec<Option<String>>]) -> String {
     t.to_string()
 }
 
-fn csv_field(s: &str) -> String {
+/// Appends a CSV field, quoted when it holds a separator, quote or line break.
+fn push_csv_field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
     } else {
-        s.to_string()
+        out.push_str(s);
     }
 }
 
 pub fn csv_header(h: &Header) -> String {
-    let mut out = h.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
-    out.push('\n');
+    let names: Vec<Option<&str>> = h.columns.iter().map(|c| Some(c.as_str())).collect();
+    let mut out = String::new();
+    push_csv_row(&mut out, &names);
     out
 }
 
-/// One CSV line; NULL is an empty field.
-pub fn csv_row(r: &[Option<String>]) -> String {
-    let mut out = r
-        .iter()
-        .map(|v| v.as_deref().map(csv_field).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(",");
+/// Appends one CSV line; NULL is an empty field.
+pub fn push_csv_row(out: &mut String, r: &[Option<&str>]) {
+    for (i, v) in r.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if let Some(v) = v {
+            push_csv_field(out, v);
+        }
+    }
     out.push('\n');
-    out
 }
 
 fn json_string(s: &str) -> String {
@@ -271,7 +311,7 @@ fn json_string(s: &str) -> String {
 
 /// One object of a JSON array of rows (with the separator before it); numbers and booleans stay
 /// bare, non-finite numbers become strings.
-pub fn json_row(h: &Header, r: &[Option<String>], first: bool) -> String {
+pub fn json_row(h: &Header, r: &[Option<&str>], first: bool) -> String {
     let mut out = String::from(if first { "\n  {" } else { ",\n  {" });
     for (j, (v, col)) in r.iter().zip(&h.columns).enumerate() {
         if j > 0 {
@@ -281,7 +321,9 @@ pub fn json_row(h: &Header, r: &[Option<String>], first: bool) -> String {
         out.push_str(": ");
         match v {
             None => out.push_str("null"),
-            Some(v) if h.numeric[j] && (v == "true" || v == "false" || v.parse::<f64>().is_ok_and(f64::is_finite)) => {
+            Some(v)
+                if h.numeric[j] && (*v == "true" || *v == "false" || v.parse::<f64>().is_ok_and(f64::is_finite)) =>
+            {
                 out.push_str(v)
             }
             Some(v) => out.push_str(&json_string(v)),
