@@ -157,9 +157,12 @@ joined AS (
     LEFT JOIN usage u ON u.chat_id = cd.chat_id AND u.date = cd.date
 ),
 split AS (
+    -- The components are rounded cumulatively, so that they never add up to more than the
+    -- classifications cost (qc + check_list = round(cost × (share_qc + share_check_list), 2)).
     SELECT j.*, d.chat_id_digits,
-           round(j.total_cost_classifications * d.split_qc, 2)         AS cost_qc,
-           round(j.total_cost_classifications * d.split_check_list, 2) AS cost_check_list
+           round(j.total_cost_classifications * d.split_qc, 2) AS cost_qc,
+           round(round(j.total_cost_classifications * (d.split_qc + d.split_check_list), 2)
+                 - round(j.total_cost_classifications * d.split_qc, 2), 2) AS cost_check_list
     FROM joined j CROSS JOIN dataset d
 )
 SELECT

@@ -49,13 +49,24 @@ fn main() -> ExitCode {
         Command::Config(a) => cmd::config::run(a),
         Command::Bench(a) => cmd::bench::run(a),
     };
+    if let Some(e) = usage_gen::stdio::take_error() {
+        usage_gen::err!("error: writing standard output: {e}");
+        return ExitCode::from(2);
+    }
     match result {
         Ok(code) => code,
         // The reader of our output went away after the work was done: not an error.
         Err(e) if usage_gen::db::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // duckdb-rs appends its C API status to DuckDB's own message; it says nothing more.
-            let msg = format!("{e:#}").replace(": Error code 1: Unknown error code", "");
+            let mut msg = format!("{e:#}").replace(": Error code 1: Unknown error code", "");
+            // DuckDB's own remedies (SET …, INSTALL …) are not gen's: say gen's instead.
+            if let Some(i) = msg.find("\n\nPossible solutions:") {
+                msg.truncate(i);
+            }
+            if msg.contains("Out of Memory Error") {
+                msg.push_str("\n(allowed: a larger --memory-limit, such as 1GB)");
+            }
             usage_gen::err!("error: {msg}");
             ExitCode::from(2)
         }

@@ -33,6 +33,8 @@ enum Dest {
     Replace {
         target: PathBuf,
         temp: PathBuf,
+        /// Whether an existing target may be replaced.
+        force: bool,
     },
 }
 
@@ -43,6 +45,12 @@ pub struct Output {
     dest: Dest,
     committed: bool,
     _on_signal: Option<Registered>,
+}
+
+/// `rename(from, to)` that never replaces a file at `to`: the error says it appeared meanwhile,
+/// and then `what_now`.
+pub fn rename_no_replace(from: &Path, to: &Path, what_now: &str) -> Result<()> {
+    crate::db::target::rename_no_replace_impl(from, to, what_now)
 }
 
 /// Files an output must never be: what the command reads.
@@ -73,6 +81,13 @@ impl Output {
             .filter_map(|p| fs::metadata(p).ok())
             .map(|m| (m.dev(), m.ino()))
             .collect();
+        // Names too: a file this command reads may not exist yet (the WAL appears with a write).
+        if protect.iter().any(|p| same_place(p, path)) {
+            bail!(
+                "{} is a file this command reads (the database or its WAL); refusing to write the {what} there, with or without --force",
+                path.display()
+            );
+        }
         let target = match fs::metadata(path) {
             Ok(meta) => {
                 if protected.contains(&(meta.dev(), meta.ino())) {
@@ -130,7 +145,7 @@ impl Output {
         Ok(Output {
             shown,
             _on_signal: Some(signals::remove_on_exit(temp.clone())),
-            dest: Dest::Replace { target, temp },
+            dest: Dest::Replace { target, temp, force },
             committed: false,
         })
     }
@@ -168,10 +183,15 @@ impl Output {
     }
 
     /// Moves a complete regular file into place (an atomic rename); nothing to do for streams.
+    /// Without `--force` a file that appeared at the target meanwhile is not replaced either.
     pub fn commit(mut self) -> Result<()> {
-        if let Dest::Replace { target, temp } = &self.dest {
-            fs::rename(temp, target)
-                .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))?;
+        if let Dest::Replace { target, temp, force } = &self.dest {
+            if *force {
+                fs::rename(temp, target)
+                    .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))?;
+            } else {
+                rename_no_replace(temp, target, "pass --force to overwrite it")?;
+            }
         }
         self.committed = true;
         Ok(())
@@ -183,6 +203,22 @@ impl Drop for Output {
         if let (false, Dest::Replace { temp, .. }) = (self.committed, &self.dest) {
             let _ = fs::remove_file(temp);
         }
+    }
+}
+
+/// Whether two paths name the same place, the file itself existing or not: same canonical
+/// directory and the same file name.
+fn same_place(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some((fs::canonicalize(dir).ok()?, p.file_name()?.to_owned()))
+    };
+    match (canon(a), canon(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
     }
 }
 
@@ -258,5 +294,34 @@ pub fn choose_format<F: Copy + PartialEq + std::fmt::Debug>(
             "cannot tell the format of {} from its name; use one of the extensions {extensions}, or pass --format",
             path.display()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_appears_meanwhile_is_kept_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let out = Output::open(&target, false, &[], false, "export").unwrap();
+        out.write_all(b"new").unwrap();
+        std::fs::write(&target, "important").unwrap();
+        let err = out.commit().unwrap_err();
+        assert!(
+            format!("{err:#}").contains("created by another process meanwhile"),
+            "{err:#}"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "important");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "the temporary file is gone"
+        );
+        let out = Output::open(&target, true, &[], false, "export").unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     }
 }

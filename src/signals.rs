@@ -1,8 +1,9 @@
 //! SIGINT, SIGTERM and SIGHUP, handled alike by every subcommand. The first signal asks the
 //! running work to stop: [`cancelled`] turns true and every registered DuckDB query is
 //! interrupted, so a load rolls back and an export removes its temporary file on the normal error
-//! path. A second signal gives up waiting: the registered temporary files are removed and the
-//! process exits at once with status 2. (`kill -9` cannot be handled; its leftovers are hidden
+//! path. When no query is registered — the command is reading its config or standard input,
+//! opening a file, or planning — there is nothing to wait for: the registered temporary files are
+//! removed and the process exits at once with status 2, as it does on a second signal. (`kill -9` cannot be handled; its leftovers are hidden
 //! files named after the dead process, which the next run on the same target removes.)
 
 use std::path::PathBuf;
@@ -26,16 +27,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Installs the handler; called once by `main` before any work starts.
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
-        if CANCELLED.swap(true, Ordering::SeqCst) {
+        let again = CANCELLED.swap(true, Ordering::SeqCst);
+        let interrupts = lock(&INTERRUPTS);
+        if again || interrupts.is_empty() {
             for (_, path) in lock(&TEMPS).iter() {
                 remove_path(path);
             }
-            crate::err!("gen: interrupted again; stopped without waiting (temporary files removed)");
+            crate::err!("gen: interrupted; stopped (nothing was committed; temporary files removed)");
             // SAFETY: `_exit` ends the process without running destructors or atexit handlers,
-            // which another thread may be inside (DuckDB's); it has no other preconditions.
+            // which another thread may be inside (DuckDB's); it has no other preconditions. An
+            // open DuckDB transaction is discarded as on any process exit.
             unsafe { libc::_exit(2) };
         }
-        for (_, handle) in lock(&INTERRUPTS).iter() {
+        for (_, handle) in interrupts.iter() {
             handle.interrupt();
         }
     });

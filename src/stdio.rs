@@ -8,6 +8,13 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The first failure to write standard output other than a closed pipe (a full disk behind
+/// `> file`), taken once: `main` turns it into exit 2.
+pub fn take_error() -> Option<String> {
+    STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
 
 /// Whether the reader of standard output has gone: long outputs stop producing more.
 pub fn closed() -> bool {
@@ -26,7 +33,16 @@ pub fn write_out(text: &[u8]) -> io::Result<()> {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
             Ok(())
         }
-        other => other,
+        Err(e) => {
+            STDOUT_ERROR
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert_with(|| e.to_string());
+            // Nothing more is written once standard output has failed.
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Err(e)
+        }
+        Ok(()) => Ok(()),
     }
 }
 

@@ -135,7 +135,7 @@ fn spread_mode_and_correlation_load_and_pass_checks() {
             "--set",
             "services_model.correlation.strength=0.8",
             "--set",
-            "services.classifications_split={qc: 0.2, check_list: 0.1}",
+            "services.classifications_split={qc: 0.5, check_list: 0.5}",
         ],
     );
     assert_eq!(scalar(&db, "SELECT distribute_mode FROM dataset"), "spread");

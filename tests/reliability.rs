@@ -324,7 +324,7 @@ fn threads_are_bounded_with_a_clear_message() {
     let db = dir.path().join("t.duckdb");
     let (code, _, err) = run(&["load", "--db", path_str(&db), "--threads", "40000"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--threads") && err.contains("1..=64"), "{err}");
+    assert!(err.contains("--threads") && err.contains("[1, 64]"), "{err}");
     assert!(listing(dir.path()).is_empty());
 }
 
@@ -395,8 +395,17 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!db.exists());
-    ok(&["load", "--db", d, "--config", SAMPLE, "--set", "accounts.n_accounts=30"]);
-    assert_eq!(listing(dir.path()), ["new.duckdb"]);
+    let other = dir.path().join("other.duckdb");
+    ok(&[
+        "load",
+        "--db",
+        path_str(&other),
+        "--config",
+        SAMPLE,
+        "--set",
+        "accounts.n_accounts=30",
+    ]);
+    assert_eq!(listing(dir.path()), ["other.duckdb"]);
 }
 
 #[test]
@@ -441,4 +450,151 @@ fn a_huge_config_is_estimated_before_anything_is_written() {
         "{err}"
     );
     assert!(!db.exists());
+}
+
+#[test]
+fn standard_output_onto_the_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "o", &["--set", "accounts.n_accounts=20"]);
+    let before = std::fs::read(&db).unwrap();
+    for args in [
+        vec!["sql", "--db", path_str(&db), "SELECT 1"],
+        vec!["export", "--db", path_str(&db), "--out", "-", "--format", "parquet"],
+        vec!["report", "--db", path_str(&db)],
+        vec!["check", "--db", path_str(&db)],
+    ] {
+        // `gen … 1<> db`: standard output opened read-write on the database, not truncated.
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(&db).unwrap();
+        let out = Command::new(assert_cmd::cargo::cargo_bin("gen"))
+            .args(&args)
+            .stdout(file)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("standard output is"), "{args:?}: {err}");
+        assert!(std::fs::read(&db).unwrap() == before, "{args:?} changed the database");
+    }
+}
+
+#[test]
+fn only_database_files_are_opened_as_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("data.csv");
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    let fifo = dir.path().join("fifo.duckdb");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, says) in [
+        (&csv, "is not a DuckDB database file"),
+        (&fifo, "is not a regular file"),
+    ] {
+        for args in [
+            vec!["load", "--db", path_str(path), "--config", SAMPLE],
+            vec!["check", "--db", path_str(path)],
+            vec!["sql", "--db", path_str(path), "SELECT 1"],
+            vec!["export", "--db", path_str(path), "--out", "-"],
+        ] {
+            let (code, _, err) = run(&args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "a,b\n1,2\n");
+}
+
+#[test]
+fn the_wal_name_and_a_symlinked_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "w", &["--set", "accounts.n_accounts=20"]);
+    let wal = dir.path().join("w.duckdb.wal");
+    let (code, _, err) = run(&[
+        "export",
+        "--db",
+        path_str(&db),
+        "--out",
+        path_str(&wal),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the database or its WAL"), "{err}");
+    assert!(!wal.exists());
+    let link = dir.path().join("link.duckdb");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    assert_eq!(scalar(&link, "SELECT count(*) FROM accounts"), "20");
+}
+
+#[test]
+fn a_failed_write_to_standard_output_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "f", &["--set", "accounts.n_accounts=20"]);
+    // A full device made here (/dev/full's numbers): every write fails with ENOSPC.
+    let full = dir.path().join("full");
+    assert!(
+        Command::new("mknod")
+            .arg(&full)
+            .args(["c", "1", "7"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    for args in [
+        vec!["report", "--db", path_str(&db)],
+        vec!["check", "--db", path_str(&db)],
+        vec!["config", "show"],
+        vec!["sql", "--db", path_str(&db), "SELECT * FROM accounts"],
+    ] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("gen"))
+            .args(&args)
+            .stdout(std::fs::OpenOptions::new().write(true).open(&full).unwrap())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_signal_stops_a_command_that_waits_for_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "i", &["--set", "accounts.n_accounts=20"]);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("gen"))
+        .args(["sql", "--db", path_str(&db), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn call_and_pragma_print_every_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "c", &["--set", "accounts.n_accounts=20"]);
+    for q in [
+        "CALL duckdb_settings()",
+        "PRAGMA storage_info('accounts')",
+        "PRAGMA table_info('joint_info')",
+    ] {
+        let out = ok(&["sql", "--db", path_str(&db), "--format", "csv", q]);
+        assert!(out.lines().count() > 5, "{q}: {out}");
+    }
+}
+
+#[test]
+fn bench_never_removes_a_file_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("ctas-20000.duckdb");
+    std::fs::write(&mine, "my data").unwrap();
+    let (code, _, err) = run(&["bench", "--rows", "20K", "--repeat", "1", "--dir", path_str(dir.path())]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my data");
 }

@@ -29,21 +29,21 @@ const CTAS: &str = include_str!("../../sql/bench/ctas.sql");
 /// Benchmark `gen load` against DuckDB's CREATE TABLE AS SELECT at several sizes.
 pub struct Args {
     /// Joint-row sizes, comma-separated, with optional K/M suffix.
-    #[arg(long, value_delimiter = ',', default_value = "1M,10M,30M,100M", value_parser = parse_size)]
+    #[arg(long, value_delimiter = ',', default_value = "1M,10M,30M,100M", value_parser = parse_rows)]
     rows: Vec<u64>,
     /// Directory for the benchmark's database files [default: a new directory under the system temp dir].
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Generator threads for `gen load` [default: gen load's, all cores but one].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[arg(long, value_name = "N", value_parser = super::whole::<1, { super::load::MAX_THREADS as u64 }>)]
+    threads: Option<u64>,
     /// Also load at the other of 1 and 2 threads and compare the joint view's CSV export byte
     /// for byte, for sizes up to this many joint rows (0 = never).
     #[arg(long, value_name = "ROWS", default_value = "10M", value_parser = parse_size)]
     compare_threads_up_to: u64,
     /// Runs per size (load and CTAS alternating); the table shows the medians.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
-    repeat: u16,
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = super::whole::<1, 1000>)]
+    repeat: u64,
     /// Keep the database files (of the last repetition).
     #[arg(long)]
     keep: bool,
@@ -61,6 +61,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| (v * mult).round() as u64)
         .ok_or_else(|| format!("`{s}` is not a size; allowed: a number with optional K or M, e.g. 10M"))
+}
+
+/// A benchmark size: at least one row.
+fn parse_rows(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err(format!("`{s}` is not a size to benchmark; allowed: at least 1 row")),
+        n => Ok(n),
+    }
 }
 
 /// What a child `gen load --stats-json` reported.
@@ -96,12 +104,15 @@ struct Row {
     /// Highest peak RSS of all repetitions.
     peak_rss_mb: f64,
     /// The other thread count loaded, and whether its export was identical.
-    identical: Option<(u16, bool)>,
+    identical: Option<(u64, bool)>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let dir = match &args.dir {
         Some(d) => {
+            if d.exists() && !d.is_dir() {
+                bail!("--dir {} is not a directory", d.display());
+            }
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             d.clone()
         }
@@ -122,6 +133,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
         let db_path = dir.join(format!("load-{target}.duckdb"));
         let ctas_path = dir.join(format!("ctas-{target}.duckdb"));
+        // Bench removes the files it writes: never one it did not.
+        for own in [&db_path, &ctas_path] {
+            if own.exists() {
+                bail!(
+                    "{} already exists; gen bench writes and removes its own files there (allowed: a --dir without them)",
+                    own.display()
+                );
+            }
+        }
         let mut loads = Vec::new();
         let mut ctases = Vec::new();
         for rep in 1..=args.repeat {
@@ -143,7 +163,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         let identical = if target <= args.compare_threads_up_to {
             // The other of 1 and 2 threads: the default is one worker on a 2-core machine.
-            let other: u16 = if loads[0].figures.threads == 1 { 2 } else { 1 };
+            let other: u64 = if loads[0].figures.threads == 1 { 2 } else { 1 };
             crate::err!("gen bench: {target} joint rows: again at --threads {other}, comparing exports …");
             let again = dir.join(format!("load-{target}-t{other}.duckdb"));
             run_load(&again, accounts, Some(other))?;
@@ -200,7 +220,7 @@ fn rows_per_account() -> Result<f64> {
 
 /// Runs `gen load` as a child process: its figures, wall seconds, CPU seconds and peak RSS (the
 /// child's high-water mark, polled from /proc while it runs).
-fn run_load(db_path: &Path, accounts: u64, threads: Option<u16>) -> Result<LoadRun> {
+fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>) -> Result<LoadRun> {
     let stats = db_path.with_extension("stats.json");
     let exe = std::env::current_exe().context("locating the gen binary")?;
     let mut cmd = Command::new(exe);

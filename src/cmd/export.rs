@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME", default_value = "joint_info")]
     table: String,
     /// Parquet row-group size in rows.
-    #[arg(long, value_name = "ROWS", default_value_t = 122_880, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "ROWS", default_value_t = 122_880, value_parser = super::whole::<1, 1_000_000_000>)]
     row_group_size: u64,
     /// Overwrite the output file if it exists.
     #[arg(long)]

@@ -29,8 +29,8 @@ pub struct Args {
     config: ConfigArgs,
     /// Generator threads, 1 to 64 [default: all cores but one, at least one: DuckDB's INSERT of
     /// chat_days keeps one core busy]. The data is identical for every value.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
-    threads: Option<u16>,
+    #[arg(long, value_name = "N", value_parser = super::whole::<1, { MAX_THREADS as u64 }>)]
+    threads: Option<u64>,
     /// Replace the dataset the database already holds (it stays intact until the new one commits).
     #[arg(long)]
     replace: bool,
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (_, config) = args.config.load()?;
     // One core goes to DuckDB's INSERT thread, which sets the pace; more workers than the other
     // cores only compete with it (2 cores, 30 M rows: 7.1 s with one worker, 7.8 s with two).
-    let threads = args.threads.map(usize::from).unwrap_or_else(|| {
+    let threads = args.threads.map(|t| t as usize).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get().saturating_sub(1))
             .unwrap_or(1)

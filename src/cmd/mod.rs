@@ -27,7 +27,7 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Override dataset.seed.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<0, { u64::MAX }>)]
     pub seed: Option<u64>,
     /// Override one config value, e.g. --set accounts.n_accounts=500 (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
@@ -52,6 +52,17 @@ pub struct MemoryArgs {
     pub memory_limit: String,
 }
 
+/// A whole-number flag in `[MIN, MAX]`, with a message that says what is allowed (clap's own says
+/// "invalid digit found in string").
+pub fn whole<const MIN: u64, const MAX: u64>(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(v) if (MIN..=MAX).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not allowed; allowed: a whole number in [{MIN}, {MAX}]"
+        )),
+    }
+}
+
 /// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB or KiB … TiB), checked here so
 /// that a typo is an argument error before any file is touched.
 fn parse_memory_limit(s: &str) -> Result<String, String> {
@@ -60,7 +71,21 @@ fn parse_memory_limit(s: &str) -> Result<String, String> {
     let (num, unit) = t.split_at(split);
     let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
     match (num.parse::<f64>(), unit.trim().to_ascii_uppercase()) {
-        (Ok(v), u) if v > 0.0 && v.is_finite() && units.contains(&u.as_str()) => Ok(format!("{num}{u}")),
+        (Ok(v), u) if v.is_finite() && units.contains(&u.as_str()) => {
+            let unit_bytes = match u.trim_end_matches("IB").trim_end_matches('B') {
+                "" => 1.0,
+                "K" => 1e3,
+                "M" => 1e6,
+                "G" => 1e9,
+                _ => 1e12,
+            };
+            let bytes = v * unit_bytes;
+            if (16e6..=1e15).contains(&bytes) {
+                Ok(format!("{num}{u}"))
+            } else {
+                Err(format!("`{s}` is out of range; allowed: a size from 16MB to 1000TB"))
+            }
+        }
         _ => Err(format!(
             "`{s}` is not a memory size; allowed: a number and a unit such as 300MB, 2GB or 512MiB"
         )),
@@ -76,7 +101,7 @@ mod tests {
         assert_eq!(parse_memory_limit("300MB").as_deref(), Ok("300MB"));
         assert_eq!(parse_memory_limit(" 2 gib ").as_deref(), Ok("2GIB"));
         assert_eq!(parse_memory_limit("1.5GB").as_deref(), Ok("1.5GB"));
-        for bad in ["300", "lots", "0MB", "MB", "3XB"] {
+        for bad in ["300", "lots", "0MB", "MB", "3XB", "1KB", "99999999999999999999GB"] {
             assert!(parse_memory_limit(bad).is_err(), "{bad}");
         }
     }

@@ -27,8 +27,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Most rows the table format shows (the rest are counted); csv and json print every row.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    max_rows: usize,
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = super::whole::<0, { u32::MAX as u64 }>)]
+    max_rows: u64,
     #[command(flatten)]
     memory: MemoryArgs,
 }
@@ -36,7 +36,7 @@ pub struct Args {
 /// Prints a streamed result in one of the formats.
 struct Printer {
     format: Format,
-    max_rows: usize,
+    max_rows: u64,
     out: Stdout,
     header: Header,
     shown: Vec<Vec<Option<String>>>,
@@ -59,7 +59,7 @@ impl Sink for Printer {
         match self.format {
             Format::Csv => self.out.append(|s| output::push_csv_row(s, values))?,
             Format::Json => self.out.push(&output::json_row(&self.header, values, self.rows == 1))?,
-            Format::Table if self.shown.len() < self.max_rows => {
+            Format::Table if (self.shown.len() as u64) < self.max_rows => {
                 self.shown.push(values.iter().map(|v| v.map(str::to_string)).collect())
             }
             Format::Table => {}

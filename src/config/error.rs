@@ -77,30 +77,37 @@ impl std::error::Error for ConfigErrors {}
 pub fn parse_yaml(source: &str, text: &str) -> Result<Value, ConfigError> {
     serde_yaml_ng::from_str::<Value>(text).map_err(|e| {
         let location = e.location().map(|l| (l.line(), l.column()));
-        let msg = e.to_string();
-        let msg = msg.find(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
-        // A number YAML reads but no config value can hold.
-        if let Some(number) =
-            between(&msg, "integer `", "`").filter(|_| msg.contains(" as u128") || msg.contains(" as i128"))
-        {
-            let (key, _) = msg.split_once(": ").unwrap_or(("", ""));
-            return ConfigError {
-                source: source.into(),
-                location,
-                key: key.to_string(),
-                message: format!("{number} is out of range; allowed: a whole number of at most 18446744073709551615"),
-            };
-        }
+        let (key, message) = yaml_problem(&e.to_string());
         ConfigError {
             source: source.into(),
             location,
-            key: String::new(),
-            message: format!(
-                "YAML syntax error: {} (check the indentation and the `key: value` layout)",
-                in_words(&msg)
-            ),
+            key,
+            message,
         }
     })
+}
+
+/// A YAML parser's message in our words: a number too large for any config value, or a syntax
+/// error. Returns the key path the message names (if any) and the message.
+pub fn yaml_problem(raw: &str) -> (String, String) {
+    let msg = raw.find(" at line ").map_or(raw, |i| &raw[..i]);
+    if let Some(number) =
+        between(msg, "integer `", "`").filter(|_| msg.contains(" as u128") || msg.contains(" as i128"))
+    {
+        let key = msg.split_once(": ").map_or("", |(k, _)| k).to_string();
+        let key = if key.contains(' ') { String::new() } else { key };
+        return (
+            key,
+            format!("{number} is out of range; allowed: a whole number of at most 18446744073709551615"),
+        );
+    }
+    (
+        String::new(),
+        format!(
+            "YAML syntax error: {} (check the indentation and the `key: value` layout)",
+            in_words(msg)
+        ),
+    )
 }
 
 /// One segment of a key path.
@@ -360,6 +367,7 @@ fn in_words(msg: &str) -> String {
         ("expected a borrowed string", "expected a string"),
         ("floating point", "number"),
         ("unit value", "null"),
+        ("expected field identifier", "expected a key name"),
     ] {
         out = out.replace(rust, words);
     }

@@ -55,7 +55,11 @@ fn parse(set: &str) -> Result<Override, ConfigError> {
         ));
     }
     let value = serde_yaml_ng::from_str::<Value>(value).map_err(|e| {
-        let mut err = ConfigError::plain(&origin, format!("value does not parse as YAML: {e}"));
+        let (_, message) = super::error::yaml_problem(&e.to_string());
+        let mut err = ConfigError::plain(
+            &origin,
+            message.replacen("YAML syntax error: ", "the value does not parse as YAML: ", 1),
+        );
         err.key = path.join(".");
         err
     })?;

@@ -62,7 +62,9 @@ pub fn set_spill_dir(conn: &Connection, dir: &SpillDir) -> Result<()> {
     .context("setting DuckDB's spill directory")
 }
 
-/// An error unless `path` is an existing file: reading commands never create a database.
+/// An error unless `path` is an existing DuckDB database file: reading commands never create a
+/// database, and never open a FIFO, a device or a file of another format (which DuckDB could
+/// block on, write to, or open as something else).
 pub fn require_file(path: &Path) -> Result<()> {
     if !path.exists() {
         bail!(
@@ -71,8 +73,51 @@ pub fn require_file(path: &Path) -> Result<()> {
             path.display()
         );
     }
-    if path.is_dir() {
+    require_database_file(path)?;
+    refuse_stdout_onto(path)
+}
+
+/// For a path that exists: an error unless it is a regular file with DuckDB's header (an empty
+/// file is not a database either).
+pub fn require_database_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot use {}", path.display()))?;
+    if meta.is_dir() {
         bail!("{} is a directory, not a database file", path.display());
+    }
+    if !meta.is_file() {
+        bail!(
+            "{} is not a regular file (a FIFO, device or socket); allowed: a DuckDB database file",
+            path.display()
+        );
+    }
+    // A DuckDB file begins with an 8-byte checksum and the magic bytes "DUCK".
+    let mut head = [0u8; 12];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .with_context(|| format!("reading {}", path.display()))?;
+    if read < 12 || &head[8..12] != b"DUCK" {
+        bail!(
+            "{} exists but is not a DuckDB database file; allowed: a database written by `gen load`, or a path that does not exist yet",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// An error when standard output is the database (or its WAL) itself — `gen sql … 1<> db` would
+/// otherwise print over the file it reads.
+pub fn refuse_stdout_onto(database: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(out) = std::fs::metadata("/dev/stdout") else {
+        return Ok(());
+    };
+    for p in crate::outfile::protected(database) {
+        if std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == (out.dev(), out.ino())) {
+            bail!(
+                "standard output is {} itself; printing would overwrite it. Redirect the output elsewhere",
+                p.display()
+            );
+        }
     }
     Ok(())
 }

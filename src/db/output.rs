@@ -60,6 +60,29 @@ fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// `CALL f(…)` and `PRAGMA name[(…)]` as the equivalent `SELECT * FROM f(…)` /
+/// `pragma_name(…)`, so that their results, too, come out in DuckDB's own text (Arrow cannot carry
+/// every type they return); any other statement as it is. A rewrite DuckDB cannot bind falls back
+/// to running the statement itself.
+fn as_select(sql: &str) -> String {
+    let lower = sql.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("call ").map(|_| sql[5..].trim()) {
+        return format!("SELECT * FROM {rest}");
+    }
+    if let Some(rest) = lower.strip_prefix("pragma ").map(|_| sql[7..].trim()) {
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (name, args) = rest.split_at(name_end);
+        let args = args.trim();
+        if !name.is_empty() && (args.is_empty() || (args.starts_with('(') && args.ends_with(')'))) {
+            let args = if args.is_empty() { "()" } else { args };
+            return format!("SELECT * FROM pragma_{name}{args}");
+        }
+    }
+    sql.to_string()
+}
+
 /// Where a streamed result goes.
 pub trait Sink {
     /// Called once, before any row.
@@ -70,7 +93,8 @@ pub trait Sink {
 
 /// Runs `sql` and hands its header and rows to `sink`. Returns the header.
 pub fn stream(conn: &Connection, sql: &str, sink: &mut dyn Sink) -> Result<Header> {
-    let body = sql.trim().trim_end_matches(';').trim_end();
+    let body = as_select(sql.trim().trim_end_matches(';').trim_end());
+    let body = body.as_str();
     // DESCRIBE binds the query without running it: the names and DuckDB types of its columns.
     let described: Result<Vec<(String, String)>> = (|| {
         let mut stmt = conn.prepare(&format!("DESCRIBE (\n{body}\n)"))?;
@@ -78,7 +102,7 @@ pub fn stream(conn: &Connection, sql: &str, sink: &mut dyn Sink) -> Result<Heade
         Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
     })();
     let Ok(described) = described else {
-        return stream_arrow_formatted(conn, body, sink);
+        return stream_arrow_formatted(conn, sql.trim().trim_end_matches(';').trim_end(), sink);
     };
     let header = Header {
         columns: described.iter().map(|(n, _)| n.clone()).collect(),

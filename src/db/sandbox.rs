@@ -25,6 +25,9 @@ use super::SpillDir;
 /// Opens `path` read-only inside the sandbox, with DuckDB's buffers capped at `memory_limit`.
 pub fn open(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connection> {
     super::require_file(path)?;
+    // The real path: DuckDB's file access check allows the database and its WAL by the name it was
+    // opened with, and a symlink's WAL lives beside its target.
+    let path = &std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
     let config = duckdb::Config::default()
         .access_mode(AccessMode::ReadOnly)
         .and_then(|c| c.enable_autoload_extension(false))

@@ -10,10 +10,35 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::outfile;
 use crate::signals::{self, Registered};
+
+/// What marks a load's hidden work file: `.<name>.load-<pid>`.
+const LOAD_MARK: &str = ".load-";
+
+/// Removes the work files (and their WALs) of loads into this directory whose process is gone:
+/// what a `kill -9` of a load into a new path left.
+fn remove_stale_loads(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((stem, rest)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(LOAD_MARK)) else {
+            continue;
+        };
+        let pid = rest.strip_suffix(".wal").unwrap_or(rest);
+        if stem.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if pid
+            .parse::<u32>()
+            .is_ok_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists())
+        {
+            crate::signals::remove_path(&entry.path());
+        }
+    }
+}
 
 pub struct LoadTarget {
     /// The path the user asked for.
@@ -27,21 +52,23 @@ pub struct LoadTarget {
 impl LoadTarget {
     pub fn new(target: &Path) -> Result<LoadTarget> {
         let dir = outfile::existing_dir(target, "create database")?;
+        super::refuse_stdout_onto(target)?;
+        remove_stale_loads(dir);
         match std::fs::symlink_metadata(target) {
-            Ok(m) if m.is_dir() => bail!("{} is a directory, not a database file", target.display()),
-            Ok(_) => Ok(LoadTarget {
-                target: target.to_path_buf(),
-                work: target.to_path_buf(),
-                temp: None,
-            }),
+            Ok(_) => {
+                super::require_database_file(target)?;
+                Ok(LoadTarget {
+                    target: target.to_path_buf(),
+                    work: target.to_path_buf(),
+                    temp: None,
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let name = target
                     .file_name()
                     .with_context(|| format!("{} is not a file path", target.display()))?
                     .to_string_lossy();
-                let prefix = format!(".{name}.load-");
-                outfile::remove_stale(dir, &prefix);
-                let work = dir.join(format!("{prefix}{}", std::process::id()));
+                let work = dir.join(format!(".{name}{LOAD_MARK}{}", std::process::id()));
                 Ok(LoadTarget {
                     target: target.to_path_buf(),
                     temp: Some(signals::remove_on_exit(work.clone())),
@@ -104,12 +131,12 @@ impl Drop for LoadTarget {
 /// `rename(from, to)` that fails if `to` exists (Linux `renameat2(RENAME_NOREPLACE)`, or a hard
 /// link and an unlink where the file system lacks it).
 fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
-    let taken = || {
-        anyhow::anyhow!(
-            "{} was created by another process while this load ran; this load was discarded",
-            to.display()
-        )
-    };
+    outfile::rename_no_replace(from, to, "this load was discarded")
+}
+
+/// See [`rename_no_replace`].
+pub(crate) fn rename_no_replace_impl(from: &Path, to: &Path, discarded: &str) -> Result<()> {
+    let taken = || anyhow::anyhow!("{} was created by another process meanwhile; {discarded}", to.display());
     let (f, t) = (
         CString::new(from.as_os_str().as_bytes())?,
         CString::new(to.as_os_str().as_bytes())?,
