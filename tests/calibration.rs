@@ -209,6 +209,10 @@ fn strict_fails_when_the_data_is_off_target() {
     assert!(err.contains("1 calibration row(s) outside tolerance"), "{err}");
 }
 
+const BASE_Q: &str = "active chats per account-day (binomial with floor and full days)";
+const DIALOG: &str = "services_usage_days.dialog.mean_active_days";
+const DIALOG_DAYS: &str = "dialog days per account";
+
 /// Turning one knob moves its own observed value the stated way, and no row — the turned one
 /// against its new target included — goes outside its tolerance.
 #[test]
@@ -414,17 +418,48 @@ fn each_knob_moves_its_own_row() {
             "share of adoptions by users of another service",
             1.0,
         ),
+        ("activity.q_clip_max=0.15", "activity.base_q", "", BASE_Q, -1.0),
+        ("activity.q_clip_min=0.3", "activity.base_q", "", BASE_Q, 1.0),
+        ("chat_lifecycle.enabled=false", "activity.base_q", "", BASE_Q, -1.0),
+        (
+            "services_usage_days.scale_to_window=true",
+            DIALOG,
+            "dialog",
+            DIALOG_DAYS,
+            1.0,
+        ),
+        (
+            "services_usage_days.scale_to_window=true & services_usage_days.reference_window_days=800",
+            DIALOG,
+            "dialog",
+            DIALOG_DAYS,
+            -1.0,
+        ),
+        (
+            "services_model.usage.enabled=true & services_model.usage.base_event_rate_per_day.tasks=3",
+            "services_model.usage.base_event_rate_per_day",
+            "tasks",
+            "mean events per usage day (Poisson)",
+            -1.0,
+        ),
     ];
     for (i, &(set, knob, item, metric, dir_sign)) in cases.iter().enumerate() {
-        let c = load(dir.path(), &format!("k{i}"), &[set]);
+        // A case may set several keys, joined by " & ".
+        let sets: Vec<&str> = set.split(" & ").collect();
+        let c = load(dir.path(), &format!("k{i}"), &sets);
         assert_none_outside(&c, set);
         // A weights map's rows replace the plain chat-type rows once it is set.
-        let base_knob = if knob == "chats.chat_type_weights" {
-            "chats.chat_types"
-        } else {
-            knob
+        // A weights map's rows replace the plain chat-type rows once it is set; the usage-pricing
+        // rows appear with it, and compare with the base's events per usage day.
+        let (base_knob, base_metric) = match knob {
+            "chats.chat_type_weights" => ("chats.chat_types", metric),
+            "services_model.usage.base_event_rate_per_day" => (
+                "services_event_volume.mean_events_per_active_day",
+                "mean events per usage day",
+            ),
+            k => (k, metric),
         };
-        let (_, before, _) = row(&base, base_knob, item, metric);
+        let (_, before, _) = row(&base, base_knob, item, base_metric);
         let (target, after, _) = row(&c, knob, item, metric);
         assert!(
             (after - before) * dir_sign > 0.0,
