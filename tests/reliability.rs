@@ -353,8 +353,7 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("new.duckdb");
     let d = path_str(&db);
-    // Interrupted.
-    let mut child = spawn(&[
+    let big_load = [
         "load",
         "--db",
         d,
@@ -362,7 +361,9 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
         SAMPLE,
         "--set",
         "accounts.n_accounts=4000",
-    ]);
+    ];
+    // Interrupted.
+    let mut child = spawn(&big_load);
     let reader = wait_for(&mut child, "generating");
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "-INT");
@@ -380,16 +381,8 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-    // Killed: no database at the path; the hidden leftover goes with the next load there.
-    let mut child = spawn(&[
-        "load",
-        "--db",
-        d,
-        "--config",
-        SAMPLE,
-        "--set",
-        "accounts.n_accounts=4000",
-    ]);
+    // Killed: no database at the path; the hidden leftover goes with the next load in the directory.
+    let mut child = spawn(&big_load);
     let _reader = wait_for(&mut child, "generating");
     std::thread::sleep(Duration::from_millis(500));
     child.kill().unwrap();
