@@ -2,7 +2,9 @@
 -- `observed` is the union of sql/calibration/*.sql; the tolerance is {Z} standard errors (plus one
 -- count for shares), never less than the target's floor; exact targets allow the floor only;
 -- `model` rows take their target and standard error from the observing SQL; `inactive` rows are
--- knobs that have no effect at this config.
+-- knobs that have no effect at this config. The observing SQL reads the clean twin (the *_clean
+-- views), so anomaly injections never move a knob's row; each injection has its own row
+-- (sql/calibration/anomalies.sql).
 SELECT knob, coalesce(item, '') AS item, metric,
        round(configured, 6) AS configured,
        round(target, 6) AS target,

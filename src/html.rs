@@ -137,12 +137,17 @@ fn label(v: f64) -> String {
     }
 }
 
+/// The series name whose points are drawn as shaded days (bands) rather than a line.
+pub const SHADE: &str = "_shade";
+
 /// A line chart, one polyline per series; the x axis is labelled with the first and last x text.
+/// Points of the series [`SHADE`] shade their x (one unit wide) behind the lines.
 pub fn line_chart(title: &str, points: &[Point]) -> String {
     let mut out = String::new();
     frame(&mut out, title);
     let xs: Vec<Option<f64>> = points.iter().map(|p| x_value(&p.x)).collect();
-    let usable: Vec<(f64, &Point)> = xs.iter().zip(points).filter_map(|(x, p)| x.map(|x| (x, p))).collect();
+    let all: Vec<(f64, &Point)> = xs.iter().zip(points).filter_map(|(x, p)| x.map(|x| (x, p))).collect();
+    let (shade, usable): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, p): &(f64, &Point)| p.series == SHADE);
     if usable.is_empty() {
         out.push_str("<text x=\"300\" y=\"130\">no data</text></svg>");
         return out;
@@ -155,7 +160,18 @@ pub fn line_chart(title: &str, points: &[Point]) -> String {
     let y1 = usable.iter().map(|(_, p)| p.y).fold(0.0f64, f64::max).max(1e-12);
     let sx = |x: f64| LEFT + (x - x0) / (x1 - x0).max(1e-12) * (WIDTH - LEFT - RIGHT);
     let sy = |y: f64| HEIGHT - BOTTOM - y / y1 * (HEIGHT - TOP - BOTTOM);
-    let names = series_names(points);
+    let names: Vec<&str> = series_names(points).into_iter().filter(|n| *n != SHADE).collect();
+    let step = (WIDTH - LEFT - RIGHT) / (x1 - x0).max(1.0);
+    for (x, _) in &shade {
+        write!(
+            out,
+            "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{}\" fill=\"#f4a6a6\" fill-opacity=\"0.35\"/>",
+            sx(*x) - step / 2.0,
+            step.max(1.0),
+            HEIGHT - TOP - BOTTOM
+        )
+        .expect("writing to a String");
+    }
     for (i, name) in names.iter().enumerate() {
         let pts: Vec<String> = usable
             .iter()

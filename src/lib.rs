@@ -12,10 +12,12 @@
 // Every user-facing line goes through `stdio` (a closed pipe must not panic).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod anomaly;
 pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod html;
+pub mod json;
 pub mod model;
 pub mod outfile;
 pub mod signals;

@@ -235,7 +235,7 @@ fn report_html_is_self_contained_with_charts() {
     }
     // Every report is in it, the calibration first.
     assert!(html.find("<h2>calibration</h2>").unwrap() < html.find("<h2>shape</h2>").unwrap());
-    assert_eq!(html.matches("<h2>").count(), 12);
+    assert_eq!(html.matches("<h2>").count(), 13);
     assert!(!dir.path().join("report.html.tmp").exists());
 }
 
@@ -255,15 +255,20 @@ fn report_rejects_unknown_names() {
 fn a_database_from_an_older_schema_asks_for_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "old", &[]);
-    // As if written before the original model's migration existed.
+    // As if written before the original model's and the anomalies' migrations existed.
     tamper(
         &db,
-        "DELETE FROM refinery_schema_history WHERE version = 4; DROP TABLE chat_spells; DROP TABLE account_days",
+        "DELETE FROM refinery_schema_history WHERE version >= 4; DROP TABLE chat_spells; DROP TABLE account_days; \
+         DROP VIEW joint_info_labeled; DROP VIEW joint_row_labels; DROP VIEW account_day_labels; \
+         DROP VIEW platform_day_labels; DROP VIEW joint_info_clean; DROP VIEW known_events; \
+         DROP VIEW service_days_clean; DROP VIEW chat_days_clean; DROP VIEW chats_clean; \
+         DROP VIEW chat_spells_clean; DROP TABLE anomaly_specs; DROP TABLE anomaly_injections; \
+         DROP TABLE anomaly_labels; DROP TABLE anomaly_clean_totals; DROP MACRO TABLE joint_rows",
     );
     let (code, _, err) = run(&["report", "--db", path_str(&db)]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("has schema version 3, this gen reads version 4; reload it with `gen load --db"),
+        err.contains("has schema version 3, this gen reads version 5; reload it with `gen load --db"),
         "{err}"
     );
     // Without --replace a load refuses before migrating anything.

@@ -100,7 +100,7 @@ fn golden_messages() {
         (
             variant("services_model:", "servics_model:"),
             vec![],
-            "error: invalid config: bad.yaml:117:1: servics_model: unknown key `servics_model`; did you mean `services_model`? (allowed: dataset, accounts, chats, chat_lifecycle, activity, services_usage_days, services_event_volume, services, services_model, output)\n",
+            "error: invalid config: bad.yaml:117:1: servics_model: unknown key `servics_model`; did you mean `services_model`? (allowed: dataset, accounts, chats, chat_lifecycle, activity, services_usage_days, services_event_volume, services, services_model, output, anomalies)\n",
         ),
         (
             DEFAULT_NO_USAGE.clone(),

@@ -12,7 +12,7 @@ fn load_creates_tables_view_and_provenance() {
     let out = ok(&["load", "--db", path_str(&db), "--config", SAMPLE]);
     assert!(out.contains("joint_info (view)"), "{out}");
     assert!(out.contains("rows/s"), "{out}");
-    assert!(out.contains("checks: 15/15 passed"), "{out}");
+    assert!(out.contains("checks: 19/19 passed"), "{out}");
 
     let cols = ok(&[
         "sql",
@@ -69,10 +69,13 @@ fn migrations_are_recorded_and_not_rerun() {
         &db,
         "SELECT string_agg(version || ':' || name, ' ' ORDER BY version) FROM refinery_schema_history",
     );
-    assert_eq!(history, "1:tables 2:joint_info 3:calibration 4:original_model");
+    assert_eq!(
+        history,
+        "1:tables 2:joint_info 3:calibration 4:original_model 5:anomalies"
+    );
     let out = ok(&reload_sample(&db, &[]));
     assert!(!out.contains("migrations applied"), "{out}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "4");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "5");
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn both_original_configs_load_unchanged() {
         "--config",
         path_str(&original("sample_config.yaml")),
     ]);
-    assert!(out.contains("checks: 15/15 passed"), "{out}");
+    assert!(out.contains("checks: 19/19 passed"), "{out}");
     assert_eq!(
         scalar(
             &sample,
@@ -125,19 +125,6 @@ fn the_csv_export_reads_in_pandas_like_the_original_pipeline() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// The venv's python, created by `scripts/python-env` on first use (pinned pandas).
-fn python() -> String {
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/python-env"))
-        .output()
-        .expect("scripts/python-env runs");
-    assert!(
-        out.status.success(),
-        "scripts/python-env failed (it needs PyPI): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// At the full config the data behaves like the original generator's, as measured on its output

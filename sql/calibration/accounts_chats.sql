@@ -20,7 +20,7 @@ spells AS (
     SELECT count(ended_on) AS ended,
            sum(coalesce(ended_on, (SELECT end_date FROM dataset) + 1) - started_on) AS exposure,
            count(*) FILTER (WHERE origin = 'reactivation') AS reactivations
-    FROM chat_spells
+    FROM chat_spells_clean
 ),
 days AS (
     SELECT count(*) AS n, avg(arrivals) AS arrivals,
@@ -47,10 +47,10 @@ SELECT 'chats.max_concurrent_per_account', NULL, 'share of account-days with a p
 UNION ALL
 SELECT 'chats.chat_id_digits', NULL, 'share of chat ids longer than the digits',
        avg((chat_id >= (SELECT param FROM t WHERE knob = 'chats.chat_id_digits'))::INTEGER), count(*), NULL, NULL
-FROM chats
+FROM chats_clean
 UNION ALL
 SELECT t.knob, c.chat_type, 'share of chats', c.share, c.n, NULL, NULL
-FROM (SELECT chat_type, count(*) / sum(count(*)) OVER () AS share, sum(count(*)) OVER () AS n FROM chats GROUP BY chat_type) c
+FROM (SELECT chat_type, count(*) / sum(count(*)) OVER () AS share, sum(count(*)) OVER () AS n FROM chats_clean GROUP BY chat_type) c
 JOIN t ON t.item = c.chat_type AND t.metric = 'share of chats'
 UNION ALL
 SELECT 'chat_lifecycle.initial_active_chats_per_account', 'mean', 'mean initial pool per account (clipped Poisson)', initial, n, NULL, NULL FROM a
@@ -71,4 +71,4 @@ SELECT 'chat_lifecycle.reactivation_prob', NULL, 'reactivations per account-day 
 FROM spells, t WHERE t.knob = 'chat_lifecycle.reactivation_prob'
 UNION ALL
 SELECT 'activity.chat_popularity_lognorm_sigma', NULL, 'sd of ln(popularity) over chats', stddev_samp(ln(popularity)), count(*), NULL, NULL
-FROM chats
+FROM chats_clean

@@ -14,7 +14,7 @@ WITH cfg AS (
     FROM config_values
 ),
 k AS (
-    SELECT account_id, date, count(*) AS k FROM chat_days GROUP BY ALL
+    SELECT account_id, date, count(*) AS k FROM chat_days_clean GROUP BY ALL
 ),
 d AS (
     SELECT c.isodow, c.month, ad.pool_size AS m, coalesce(k.k, 0) AS k, cfg.p,

@@ -17,7 +17,7 @@ WITH cfg AS (
 ),
 days AS (
     SELECT account_id, service, date, sum(cost) AS cost, sum(n_events) AS events
-    FROM service_days GROUP BY ALL
+    FROM service_days_clean GROUP BY ALL
 ),
 base AS (
     SELECT d.service, c.lo, c.hi, d.cost, c.price_lo, c.price_hi,
@@ -37,7 +37,7 @@ split AS (
     SELECT sum(cost_qc) / nullif(sum(total_cost_classifications), 0) AS qc,
            sum(cost_check_list) / nullif(sum(total_cost_classifications), 0) AS check_list,
            count(*) FILTER (WHERE has_classifications = 1) AS n
-    FROM joint_info
+    FROM joint_info_clean
 )
 SELECT 'services.cost_when_used' AS knob, service AS item, 'median' AS metric, median AS observed, n, NULL::DOUBLE AS se, NULL::DOUBLE AS target
 FROM stats

@@ -17,7 +17,7 @@ GROUP BY s.service
 UNION ALL
 SELECT 'services_model.launch_dates', 'dialog', 'share of dialog days before launch',
        avg((sd.date < l.launch)::INTEGER), count(*), NULL, NULL
-FROM service_days sd JOIN launch l USING (service)
+FROM service_days_clean sd JOIN launch l USING (service)
 WHERE sd.service = 'dialog'
 UNION ALL
 SELECT any_value(t.knob), s.service, any_value(t.metric), count(*) / any_value(t.param), count(*), NULL, NULL

@@ -6,7 +6,7 @@
 WITH t AS (SELECT knob, item, metric, param FROM calibration_targets),
 usage AS (
     SELECT account_id, service, date, sum(n_events) AS events, count(*) AS chats
-    FROM service_days GROUP BY ALL
+    FROM service_days_clean GROUP BY ALL
 ),
 dialog AS (
     SELECT a.account_id, count(u.date) AS x
@@ -21,7 +21,7 @@ adopters AS (
 ),
 usage_chats AS (
     SELECT u.account_id, u.date, count(*) AS a
-    FROM chat_days cd JOIN (SELECT DISTINCT account_id, date FROM usage WHERE service <> 'dialog') u USING (account_id, date)
+    FROM chat_days_clean cd JOIN (SELECT DISTINCT account_id, date FROM usage WHERE service <> 'dialog') u USING (account_id, date)
     GROUP BY ALL
 )
 SELECT 'services_usage_days.dialog.mean_active_days' AS knob, 'dialog' AS item, 'dialog days per account' AS metric,
@@ -52,7 +52,7 @@ FROM usage u JOIN t ON t.item = u.service AND t.knob = 'services_event_volume.di
 GROUP BY ALL
 UNION ALL
 SELECT 'services_model.distribute_to_chats.mode', 'one_chat', 'chats per account usage-day', avg(n), count(*), NULL, NULL
-FROM (SELECT count(DISTINCT chat_id) AS n FROM service_days GROUP BY account_id, date)
+FROM (SELECT count(DISTINCT chat_id) AS n FROM service_days_clean GROUP BY account_id, date)
 UNION ALL
 SELECT 'services_model.distribute_to_chats.mode', 'spread', 'chats per paid usage-day / expected',
        sum(least(chats, events)) / sum(a * (1 - pow(1 - 1 / a, events))), sum(a * (1 - pow(1 - 1 / a, events))), NULL, NULL

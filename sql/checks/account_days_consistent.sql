@@ -2,7 +2,7 @@
 -- range, stored in (account_id, date) order; each day's pool size differs from the day before by
 -- the stays that started minus those that ended that day; no pool above the cap; each day's
 -- arrivals and reactivation match the stays that started that day. Consecutive days are compared
--- in the stored order (`lag() OVER ()` keeps it), and each balance is one aggregate over the days
+-- in the stored order (chats an anomaly injection added are outside the pool: not counted) (`lag() OVER ()` keeps it), and each balance is one aggregate over the days
 -- where something changed, so the check streams and spills instead of joining every account-day.
 WITH d AS (SELECT end_date FROM dataset),
 cap AS (SELECT number AS cap FROM config_values WHERE key = 'chats.max_concurrent_per_account'),
@@ -33,9 +33,9 @@ FROM (
     SELECT account_id, date, pool_size - CASE WHEN prev_account = account_id THEN prev_pool ELSE 0 END AS change
     FROM seq
     UNION ALL
-    SELECT account_id, started_on, -1 FROM chat_spells
+    SELECT account_id, started_on, -1 FROM chat_spells WHERE origin <> 'injected'
     UNION ALL
-    SELECT account_id, ended_on, 1 FROM chat_spells WHERE ended_on IS NOT NULL
+    SELECT account_id, ended_on, 1 FROM chat_spells WHERE ended_on IS NOT NULL AND origin <> 'injected'
 )
 WHERE change <> 0
 GROUP BY ALL
@@ -50,7 +50,7 @@ FROM (
     FROM account_days WHERE arrivals > 0 OR reactivated
     UNION ALL
     SELECT account_id, started_on, -(origin = 'arrival')::INTEGER, -(origin = 'reactivation')::INTEGER
-    FROM chat_spells WHERE origin <> 'initial'
+    FROM chat_spells WHERE origin NOT IN ('initial', 'injected')
 )
 GROUP BY ALL
 HAVING sum(a) <> 0 OR sum(r) <> 0

@@ -1,6 +1,7 @@
 -- A chat's stays in the pool: the first starts on its creation day as initial or arrival, later
 -- ones are reactivations that start on or after the previous one ended; every stay ends after it
--- starts; every chat has a stay and every stay a chat (of the same account).
+-- starts; every chat has a stay and every stay a chat (of the same account). A chat an anomaly
+-- injection added (cap_spike) has one stay of origin 'injected'.
 WITH s AS (
     SELECT sp.*, c.created_date,
            row_number() OVER (PARTITION BY sp.chat_id ORDER BY sp.started_on) AS n,
@@ -8,7 +9,7 @@ WITH s AS (
     FROM chat_spells sp JOIN chats c USING (chat_id, account_id)
 )
 SELECT chat_id, account_id, started_on, ended_on, origin, 'first stay not on the creation day' AS problem
-FROM s WHERE n = 1 AND (started_on <> created_date OR origin NOT IN ('initial', 'arrival'))
+FROM s WHERE n = 1 AND (started_on <> created_date OR origin NOT IN ('initial', 'arrival', 'injected'))
 UNION ALL
 SELECT chat_id, account_id, started_on, ended_on, origin, 'a later stay that is not a reactivation after the previous one'
 FROM s WHERE n > 1 AND (origin <> 'reactivation' OR previous_end IS NULL OR started_on < previous_end)

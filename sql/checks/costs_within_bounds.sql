@@ -1,7 +1,8 @@
 -- Costs respect their configured bounds (to the cent): a dialog day within [min, max]; a paid
 -- service-day's base cost — the cost with its volume scaling max(1, events / mean) divided out —
 -- within [min, max]; with usage pricing, every cost within the pricing's [min, max]. In spread
--- mode a service-day's parts are summed first.
+-- mode a service-day's parts are summed first. Service-days an anomaly injection changed
+-- (labelled) are exempt.
 WITH cfg AS (
     SELECT bool_or(key = 'services_model.usage.enabled' AND value = 'true') AS usage_pricing
     FROM config_values
@@ -33,3 +34,6 @@ WHERE d.cost / CASE
           ELSE greatest(1, d.events / m.mean_events)
       END NOT BETWEEN b.lo - 0.0051 AND b.hi + 0.0051
   AND NOT (d.cost = 0.01 AND b.lo < 0.01)
+  AND NOT EXISTS (
+      SELECT 1 FROM anomaly_labels l
+      WHERE l.unit = 'service_day' AND l.account_id = d.account_id AND l.service = d.service AND l.date = d.date)

@@ -28,10 +28,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let _ = crate::stdio::write_out(config.effective_yaml().as_bytes());
         }
         Action::Validate(c) => {
-            let (source, config) = c.load()?;
+            let (names, config) = c.load()?;
+            // Targets are chosen from the plan: too few eligible accounts is found here too.
+            if let Some(an) = &config.anomalies {
+                let cal = crate::model::calendar::Calendar::new(&config);
+                let plan = crate::model::plan::Plan::new(&config, &cal);
+                crate::anomaly::choose(an, &config, &cal, &plan)?;
+            }
+            let anomalies = config.anomalies.as_ref().map_or(String::new(), |a| {
+                let decoys = a.injections.iter().filter(|i| i.decoy).count();
+                format!(
+                    ", {} injection(s) and {decoys} known event(s)",
+                    a.injections.len() - decoys
+                )
+            });
             crate::out!(
-                "ok: {} is valid: seed {}, {} accounts, {} to {} ({} days), distribute_to_chats {}",
-                source.name,
+                "ok: {} is valid: seed {}, {} accounts, {} to {} ({} days), distribute_to_chats {}{anomalies}",
+                names,
                 config.seed,
                 config.n_accounts,
                 config.start,

@@ -52,7 +52,11 @@ pub struct Args {
     /// Parquet row-group size in rows.
     #[arg(long, value_name = "ROWS", default_value_t = 122_880, value_parser = super::whole::<1, 1_000_000_000>)]
     row_group_size: u64,
-    /// Overwrite the output file if it exists.
+    /// Also (or, without --out, only) write the anomaly labels in the original generator's
+    /// labels.jsonl shape: one JSON object per injection.
+    #[arg(long, value_name = "PATH")]
+    labels_jsonl: Option<PathBuf>,
+    /// Overwrite the output file(s) if they exist.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -60,7 +64,7 @@ pub struct Args {
 }
 
 /// What can be exported, with the row order that makes the file reproducible.
-const EXPORTABLE: [(&str, &str); 13] = [
+const EXPORTABLE: [(&str, &str); 25] = [
     ("joint_info", "account_id, date, chat_id"),
     ("accounts", "account_id"),
     ("chats", "chat_id"),
@@ -74,6 +78,18 @@ const EXPORTABLE: [(&str, &str); 13] = [
     ("calendar", "date"),
     ("calibration_targets", "ord"),
     ("check_results", "name"),
+    ("joint_info_labeled", "account_id, date, chat_id"),
+    ("joint_info_clean", "account_id, date, chat_id"),
+    ("service_days_clean", "account_id, date, service, chat_id"),
+    ("chat_days_clean", "account_id, date, chat_id"),
+    ("chats_clean", "chat_id"),
+    ("chat_spells_clean", "chat_id, started_on"),
+    ("account_day_labels", "account_id, date"),
+    ("platform_day_labels", "date"),
+    ("anomaly_specs", "injection"),
+    ("anomaly_injections", "injection, account_id"),
+    ("anomaly_labels", "injection, account_id, date, unit, service, chat_id"),
+    ("known_events", "injection, account_id"),
 ];
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -84,6 +100,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
+    if let Some(path) = &args.labels_jsonl {
+        let out = Output::open(path, args.force, &outfile::protected(&args.db.db), true, "labels")?;
+        let (text, lines) = db::anomalies::labels_jsonl(&conn)?;
+        let shown = out.shown().display().to_string();
+        if out.is_stdout() {
+            let _ = crate::stdio::write_out(text.as_bytes());
+        } else {
+            std::fs::write(out.write_path(), &text).with_context(|| format!("writing {}", path.display()))?;
+        }
+        out.commit()?;
+        if path.as_os_str() == "-" {
+            crate::err!("gen: wrote {lines} labels to standard output");
+        } else {
+            crate::out!("wrote {lines} labels to {shown} (labels.jsonl)");
+        }
+        if args.out.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     // The sorted COPY stays within the memory limit only on one thread: with two, each thread's
     // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
     db::set_threads(&conn, 1)?;

@@ -10,7 +10,7 @@ pub mod sql;
 
 use std::path::PathBuf;
 
-use crate::config::{self as cfg, Config, Source};
+use crate::config::{self as cfg, Config};
 
 /// The database file flag.
 #[derive(clap::Args, Debug, Clone)]
@@ -24,8 +24,14 @@ pub struct DbArgs {
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
     /// YAML config file [default: the built-in default, same as configs/default.yaml].
+    /// Repeatable: later files are merged over earlier ones (mappings key by key, anything else
+    /// replaced); a file may also say `extends: FILE` (relative to itself) or `extends: default`.
     #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
+    /// An anomaly spec merged in as the config's `anomalies:` block: ours (`injections:`) or
+    /// the original generator's scenario file (`scenarios:`).
+    #[arg(long, value_name = "PATH")]
+    pub anomalies: Option<PathBuf>,
     /// Override dataset.seed.
     #[arg(long, value_name = "N", value_parser = whole::<0, { u64::MAX }>)]
     pub seed: Option<u64>,
@@ -35,11 +41,11 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// Reads, overrides and validates the config.
-    pub fn load(&self) -> Result<(Source, Config), cfg::ConfigErrors> {
-        let source = Source::from_path(self.config.as_deref())?;
-        let config = cfg::load(&source, self.seed, &self.sets)?;
-        Ok((source, config))
+    /// Reads, layers, overrides and validates the config; returns it and the layers' names.
+    pub fn load(&self) -> Result<(String, Config), cfg::ConfigErrors> {
+        let layers = cfg::read_layers(&self.config, self.anomalies.as_deref())?;
+        let config = cfg::load_layers(&layers, self.seed, &self.sets)?;
+        Ok((config.blame.names(), config))
     }
 }
 

@@ -161,6 +161,10 @@ fn write_html(conn: &Connection, out: Output, reports: Vec<String>) -> Result<()
     let mut sections = vec![html::table(&about.columns, &about.rows, None)];
     for (name, sql) in CHARTS {
         let grid = output::query(conn, sql).with_context(|| format!("running chart {name} (sql/charts/{name}.sql)"))?;
+        // A chart with nothing to show (the anomalies of a dataset without any) is left out.
+        if grid.rows.is_empty() {
+            continue;
+        }
         let title = title(sql);
         let points: Vec<html::Point> = grid
             .rows

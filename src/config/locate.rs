@@ -5,19 +5,27 @@
 /// 1-based (line, column) of the last key of `path` (e.g. `services_model.trial_days.tasks`), or of
 /// the deepest part of it that could be found; `None` if even the first key is absent.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+    locate_full(text, path).map(|(at, _)| at)
+}
+
+/// Like [`locate`], and whether every key of `path` was found (rather than only a prefix of it).
+pub fn locate_full(text: &str, path: &str) -> Option<((usize, usize), bool)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut found = None;
     // The block we search: lines (start..) whose indentation is greater than `parent_indent`.
     let (mut start, mut parent_indent) = (0usize, -1i64);
-    for segment in path.split('.') {
+    let mut segments = path.split('.').peekable();
+    let mut first_on_dash = false;
+    while let Some(segment) = segments.next() {
         let (key, index) = match segment.split_once('[') {
             Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (segment, None),
         };
+        let on_dash = std::mem::take(&mut first_on_dash);
         let hit = if key.is_empty() {
             None
         } else {
-            child(&lines, start, parent_indent, key).or_else(|| {
+            child(&lines, start, parent_indent, key, on_dash).or_else(|| {
                 // A key of a flow mapping on the parent's own line.
                 let (line, _) = found?;
                 let body: &str = lines[line - 1];
@@ -25,10 +33,13 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
                 Some((line - 1, (col as i64) - 1, true))
             })
         };
-        let Some((i, indent, flow)) = hit else { return found };
+        let Some((i, indent, flow)) = hit else {
+            return found.map(|f| (f, false));
+        };
         found = Some((i + 1, indent as usize + 1));
         if flow {
-            return found;
+            let last = segments.peek().is_none() && index.is_none();
+            return found.map(|f| (f, last));
         }
         start = i + 1;
         parent_indent = indent;
@@ -38,20 +49,29 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
                     found = Some((j + 1, col + 1));
                     start = j;
                     parent_indent = col as i64 - 1;
+                    // The item's first key sits on the `- ` line itself.
+                    first_on_dash = true;
                 }
-                None => return found,
+                None => return found.map(|f| (f, false)),
             }
         }
     }
-    found
+    found.map(|f| (f, true))
 }
 
 /// The direct child `key` of the block after `start` deeper than `parent_indent`:
 /// (line index, indentation, false).
-fn child(lines: &[&str], start: usize, parent_indent: i64, key: &str) -> Option<(usize, i64, bool)> {
+/// After a list item (`on_dash`), the block starts on the item's own line, after its `- `.
+fn child(lines: &[&str], start: usize, parent_indent: i64, key: &str, on_dash: bool) -> Option<(usize, i64, bool)> {
     let mut child_indent = None;
     for (i, line) in lines.iter().enumerate().skip(start) {
-        let body = line.trim_start();
+        let (line, body) = match line.trim_start().strip_prefix('-') {
+            Some(rest) if on_dash && i == start => {
+                let rest = rest.trim_start();
+                (*line, rest)
+            }
+            _ => (*line, line.trim_start()),
+        };
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
@@ -75,18 +95,21 @@ fn child(lines: &[&str], start: usize, parent_indent: i64, key: &str) -> Option<
 /// The `n`-th `- ` item of the block after `start`: (line index, column of the item's text).
 fn item(lines: &[&str], start: usize, parent_indent: i64, n: usize) -> Option<(usize, usize)> {
     let mut seen = 0;
+    // The items' own indentation: the first `- ` line fixes it (deeper ones belong to nested lists).
+    let mut item_indent = None;
     for (i, line) in lines.iter().enumerate().skip(start) {
         let body = line.trim_start();
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
         let indent = (line.len() - body.len()) as i64;
-        if indent <= parent_indent && !body.starts_with('-') {
+        if (indent <= parent_indent && !body.starts_with('-')) || item_indent.is_some_and(|ii| indent < ii) {
             break;
         }
-        if body.starts_with('-') {
+        if body.starts_with('-') && *item_indent.get_or_insert(indent) == indent {
             if seen == n {
-                return Some((i, indent as usize + 2));
+                let after = body[1..].len() - body[1..].trim_start().len();
+                return Some((i, indent as usize + 1 + after));
             }
             seen += 1;
         }
@@ -129,6 +152,19 @@ mod tests {
         assert_eq!(locate(TEXT, "b.l[1]"), Some((11, 7)));
         assert_eq!(locate(TEXT, "b.f.sigma"), Some((12, 15)));
         assert_eq!(locate(TEXT, "b.f.min"), Some((12, 7)));
+    }
+
+    #[test]
+    fn finds_keys_of_list_items() {
+        let text = "a:\n  l:\n    - name: x\n      ids:\n        - 1\n        - 2\n    - name: y\n      kind: k\n      f: {m: 1}\n";
+        assert_eq!(locate(text, "a.l[0].name"), Some((3, 7)));
+        assert_eq!(locate(text, "a.l[0].ids[1]"), Some((6, 11)));
+        assert_eq!(locate(text, "a.l[1]"), Some((7, 7)));
+        assert_eq!(locate(text, "a.l[1].name"), Some((7, 7)));
+        assert_eq!(locate(text, "a.l[1].kind"), Some((8, 7)));
+        assert_eq!(super::locate_full(text, "a.l[1].f.m"), Some(((9, 11), true)));
+        assert_eq!(super::locate_full(text, "a.l[1].zz"), Some(((7, 7), false)));
+        assert_eq!(super::locate_full(text, "a.l[2]"), Some(((2, 3), false)));
     }
 
     #[test]

@@ -14,7 +14,8 @@ mod validate;
 use std::path::Path;
 use std::sync::LazyLock;
 
-pub use error::{ConfigError, ConfigErrors};
+pub use error::{ConfigError, ConfigErrors, nearest};
+pub(crate) use validate::Problems;
 pub use validate::{AdoptionBias, Config, Cost, DistributeMode, Duration, Pricing, SERVICES, Service, ServiceParams};
 
 use raw::RawConfig;
@@ -62,17 +63,152 @@ impl Source {
     }
 }
 
+/// One layer of a layered config: a source whose tree is merged over the layers before it. A
+/// layer read with `--anomalies FILE` holds only the `anomalies:` block (`under`).
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub source: Source,
+    /// The key the whole document sits under, if it is not a whole config.
+    pub under: Option<&'static str>,
+}
+
+impl Layer {
+    pub fn whole(source: Source) -> Self {
+        Layer { source, under: None }
+    }
+}
+
+/// Most `extends:` links from one file: beyond that it is surely a loop of symlinks.
+const MAX_EXTENDS: usize = 16;
+
+/// Reads the layers of the given config files in order (none: the built-in default), each
+/// preceded by the files it `extends:`, and the `--anomalies` file last.
+pub fn read_layers(paths: &[std::path::PathBuf], anomalies: Option<&Path>) -> Result<Vec<Layer>, ConfigErrors> {
+    let mut layers = Vec::new();
+    if paths.is_empty() {
+        layers.push(Layer::whole(Source::builtin()));
+    }
+    for path in paths {
+        let mut chain = vec![Source::from_path(Some(path))?];
+        let mut dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        while let Some((base, at)) = extends(chain.last().expect("non-empty"))? {
+            let blame = chain.last().expect("non-empty");
+            let err = |message: String| ConfigError {
+                source: blame.name.clone(),
+                location: at,
+                key: "extends".into(),
+                message,
+            };
+            if chain.len() > MAX_EXTENDS {
+                return Err(err(format!(
+                    "more than {MAX_EXTENDS} files extend each other; allowed: a chain without loops"
+                ))
+                .into());
+            }
+            let next = if base == "default" {
+                Source::builtin()
+            } else {
+                let p = dir.join(&base);
+                let src = Source::from_path(Some(&p)).map_err(|e| {
+                    ConfigErrors(
+                        e.0.into_iter()
+                            .map(|e| err(format!("`{base}`: {}", e.message)))
+                            .collect(),
+                    )
+                })?;
+                dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                src
+            };
+            if chain.iter().any(|s| s.name == next.name && s.text == next.text) {
+                return Err(err(format!(
+                    "`{base}` extends itself in the end; allowed: a chain without loops"
+                ))
+                .into());
+            }
+            chain.push(next);
+        }
+        layers.extend(chain.into_iter().rev().map(Layer::whole));
+    }
+    if let Some(path) = anomalies {
+        layers.push(Layer {
+            source: Source::from_path(Some(path))?,
+            under: Some("anomalies"),
+        });
+    }
+    Ok(layers)
+}
+
+/// A 1-based line and column, when known.
+type Location = Option<(usize, usize)>;
+
+/// The `extends:` value of a config file, if it has one: another config file (relative to this
+/// one) or `default` for the built-in default, and where it is written.
+fn extends(source: &Source) -> Result<Option<(String, Location)>, ConfigErrors> {
+    let tree = error::parse_yaml(&source.name, &source.text)?;
+    let Some(v) = tree.as_mapping().and_then(|m| m.get("extends")) else {
+        return Ok(None);
+    };
+    let at = locate::locate(&source.text, "extends");
+    match v.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(Some((s.trim().to_string(), at))),
+        _ => Err(ConfigError {
+            source: source.name.clone(),
+            location: at,
+            key: "extends".into(),
+            message: "is not a file name; allowed: a config file path relative to this one, or `default`".into(),
+        }
+        .into()),
+    }
+}
+
+/// Merges `over` into `base`: mappings key by key, recursively; anything else replaces.
+fn merge(base: &mut serde_yaml_ng::Value, over: serde_yaml_ng::Value) {
+    use serde_yaml_ng::Value;
+    match (base, over) {
+        (Value::Mapping(b), Value::Mapping(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_mapping() && v.is_mapping() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
 /// Loads, overrides and validates a config in one place, reporting every problem together.
 ///
 /// `sets` are `key.path=value` strings as given to `--set`; `seed` overrides `dataset.seed`.
 pub fn load(source: &Source, seed: Option<u64>, sets: &[String]) -> Result<Config, ConfigErrors> {
-    let mut tree = error::parse_yaml(&source.name, &source.text)?;
-    if tree.is_null() {
-        return Err(ConfigError::plain(
-            &source.name,
-            "is empty; allowed: a config with the sections of configs/default.yaml".into(),
-        )
-        .into());
+    load_layers(&[Layer::whole(source.clone())], seed, sets)
+}
+
+/// [`load`] for a layered config: each layer's tree merged over the ones before it (its
+/// `extends:` key dropped), then the overrides.
+pub fn load_layers(layers: &[Layer], seed: Option<u64>, sets: &[String]) -> Result<Config, ConfigErrors> {
+    let mut tree = serde_yaml_ng::Value::Null;
+    for layer in layers {
+        let s = &layer.source;
+        let mut t = error::parse_yaml(&s.name, &s.text)?;
+        if t.is_null() && layer.under.is_none() {
+            return Err(ConfigError::plain(
+                &s.name,
+                "is empty; allowed: a config with the sections of configs/default.yaml".into(),
+            )
+            .into());
+        }
+        if let Some(m) = t.as_mapping_mut() {
+            m.remove("extends");
+        }
+        if let Some(key) = layer.under {
+            let mut m = serde_yaml_ng::Mapping::new();
+            m.insert(key.into(), t);
+            t = serde_yaml_ng::Value::Mapping(m);
+        }
+        merge(&mut tree, t);
     }
     let mut overrides = overrides::parse_all(sets)?;
     if let Some(seed) = seed {
@@ -80,13 +216,13 @@ pub fn load(source: &Source, seed: Option<u64>, sets: &[String]) -> Result<Confi
     }
     let mut errors = overrides::apply(&mut tree, &overrides, &DEFAULT_TREE);
     let (raw, problems) = error::deserialize_all::<RawConfig>(&tree, &DEFAULT_TREE);
-    let mut blamed = validate::Blame::new(source, &overrides);
+    let blamed = std::sync::Arc::new(validate::Blame::new(layers.to_vec(), overrides));
     let patched: Vec<String> = problems.iter().map(|p| p.key.clone()).collect();
     for p in problems {
         errors.push(blamed.error(&p.key, p.message));
     }
     if let Some(raw) = raw {
-        match validate::validate(raw, &mut blamed) {
+        match validate::validate(raw, &blamed) {
             Ok(config) if errors.is_empty() => return Ok(config),
             Ok(_) => {}
             // Range problems of keys that were not themselves broken (a broken key holds the
@@ -99,7 +235,8 @@ pub fn load(source: &Source, seed: Option<u64>, sets: &[String]) -> Result<Confi
         }
     }
     if errors.is_empty() {
-        errors.push(ConfigError::plain(&source.name, "is not a valid config".into()));
+        let names: Vec<&str> = layers.iter().map(|l| l.source.name.as_str()).collect();
+        errors.push(ConfigError::plain(&names.join(" + "), "is not a valid config".into()));
     }
     Err(ConfigErrors(errors))
 }

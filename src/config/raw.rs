@@ -24,6 +24,9 @@ pub struct RawConfig {
     pub services: RawServices,
     pub services_model: RawServicesModel,
     pub output: RawOutput,
+    /// Anomaly injections (ours or the original's scenario file), checked by `crate::anomaly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<serde_yaml_ng::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

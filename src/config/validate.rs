@@ -4,9 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::Source;
 use super::error::{ConfigError, nearest};
-use super::locate::locate;
 use super::overrides::Override;
 use super::raw::{Paid, RawConfig, RawCost, RawTrialDays, WithDialog};
 
@@ -189,6 +187,10 @@ pub struct Config {
     pub distribute: DistributeMode,
     pub correlation: f64,
     pub output_path: String,
+    /// The validated `anomalies:` block; `None` when absent or empty.
+    pub anomalies: Option<crate::anomaly::Anomalies>,
+    /// Where each key came from, for problems found after validation (anomaly targets).
+    pub blame: std::sync::Arc<Blame>,
 }
 
 impl Config {
@@ -207,47 +209,105 @@ impl Config {
 }
 
 /// Names the source and location of a problem: a `--set` flag when one put the value there, else
-/// the file with the line of the key.
-pub struct Blame<'a> {
-    source: &'a Source,
-    overrides: &'a [Override],
+/// the last config layer that holds the key, with its line. Kept in the [`Config`] so that
+/// problems found later (an anomaly asking for more accounts than are eligible) are located too.
+#[derive(Debug)]
+pub struct Blame {
+    layers: Vec<super::Layer>,
+    overrides: Vec<Override>,
 }
 
-impl<'a> Blame<'a> {
-    pub fn new(source: &'a Source, overrides: &'a [Override]) -> Self {
-        Blame { source, overrides }
+impl Blame {
+    pub fn new(layers: Vec<super::Layer>, overrides: Vec<Override>) -> Self {
+        Blame { layers, overrides }
     }
 
-    pub fn error(&mut self, key: &str, message: String) -> ConfigError {
+    /// The layers' names, as `a.yaml + b.yaml`.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self.layers.iter().map(|l| l.source.name.as_str()).collect();
+        names.join(" + ")
+    }
+
+    pub fn error(&self, key: &str, message: String) -> ConfigError {
         let by_flag = self.overrides.iter().rev().find(|o| {
             let k = o.key();
             key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}["))
         });
-        match by_flag {
-            Some(o) => ConfigError {
+        if let Some(o) = by_flag {
+            return ConfigError {
                 source: o.origin.clone(),
                 location: None,
                 key: key.into(),
                 message,
-            },
+            };
+        }
+        // A problem of the whole document (a missing section) has no line.
+        if key.is_empty() {
+            return ConfigError {
+                source: self.names(),
+                location: None,
+                key: String::new(),
+                message,
+            };
+        }
+        // The last layer holding the whole key path, else the last holding part of it.
+        let mut partial = None;
+        for layer in self.layers.iter().rev() {
+            let path = match layer.under {
+                None => Some(key),
+                Some(u) if key == u => Some(""),
+                Some(u) => key
+                    .strip_prefix(u)
+                    .and_then(|rest| rest.strip_prefix('.').or_else(|| rest.starts_with('[').then_some(rest))),
+            };
+            let Some(path) = path else { continue };
+            let found = if path.is_empty() {
+                Some(((1, 1), true))
+            } else {
+                super::locate::locate_full(&layer.source.text, path)
+            };
+            match found {
+                Some((at, true)) => return self.at(layer, Some(at), key, message),
+                Some((at, false)) if partial.is_none() => partial = Some((layer, at)),
+                _ => {}
+            }
+        }
+        match partial {
+            Some((layer, at)) => self.at(layer, Some(at), key, message),
             None => ConfigError {
-                source: self.source.name.clone(),
-                location: locate(&self.source.text, key),
+                source: self.names(),
+                location: None,
                 key: key.into(),
                 message,
             },
         }
     }
+
+    fn at(&self, layer: &super::Layer, location: Option<(usize, usize)>, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            source: layer.source.name.clone(),
+            location,
+            key: key.into(),
+            message,
+        }
+    }
 }
 
 /// Collects problems with their key paths.
-struct Problems<'a, 'b> {
-    blame: &'b mut Blame<'a>,
-    list: Vec<ConfigError>,
+pub(crate) struct Problems<'a> {
+    blame: &'a Blame,
+    pub list: Vec<ConfigError>,
 }
 
-impl Problems<'_, '_> {
-    fn push(&mut self, key: &str, message: String) {
+impl<'a> Problems<'a> {
+    pub fn new(blame: &'a Blame) -> Self {
+        Problems {
+            blame,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, key: &str, message: String) {
         let e = self.blame.error(key, message);
         // One value shared by several services (`trial_days: 7`) is one problem.
         if !self.list.contains(&e) {
@@ -255,21 +315,21 @@ impl Problems<'_, '_> {
         }
     }
 
-    fn check(&mut self, ok: bool, key: &str, found: impl std::fmt::Display, allowed: &str) {
+    pub fn check(&mut self, ok: bool, key: &str, found: impl std::fmt::Display, allowed: &str) {
         if !ok {
             self.push(key, format!("{found} is out of range; allowed: {allowed}"));
         }
     }
 
-    fn probability(&mut self, key: &str, v: f64) {
+    pub fn probability(&mut self, key: &str, v: f64) {
         self.check((0.0..=1.0).contains(&v), key, v, "a probability in [0, 1]");
     }
 
-    fn positive(&mut self, key: &str, v: f64) {
+    pub fn positive(&mut self, key: &str, v: f64) {
         self.check(v > 0.0 && v.is_finite(), key, v, "a finite number > 0");
     }
 
-    fn within(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+    pub fn within(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
         self.check(
             v.is_finite() && (lo..=hi).contains(&v),
             key,
@@ -278,7 +338,7 @@ impl Problems<'_, '_> {
         );
     }
 
-    fn date(&mut self, key: &str, s: &str) -> NaiveDate {
+    pub fn date(&mut self, key: &str, s: &str) -> NaiveDate {
         match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
             Ok(d) if (1900..=2200).contains(&chrono::Datelike::year(&d)) => d,
             Ok(_) => {
@@ -298,7 +358,7 @@ impl Problems<'_, '_> {
         }
     }
 
-    fn choice<T: Copy>(&mut self, key: &str, found: &str, names: &[&str], values: &[T]) -> T {
+    pub fn choice<T: Copy>(&mut self, key: &str, found: &str, names: &[&str], values: &[T]) -> T {
         match names.iter().position(|n| *n == found) {
             Some(i) => values[i],
             None => {
@@ -314,7 +374,7 @@ impl Problems<'_, '_> {
         }
     }
 
-    fn cost(&mut self, key: &str, c: &RawCost) -> Cost {
+    pub fn cost(&mut self, key: &str, c: &RawCost) -> Cost {
         self.within(&format!("{key}.min"), c.min, 0.0, 1e9);
         self.within(&format!("{key}.sigma"), c.sigma, 0.0, 10.0);
         if c.min.is_finite() {
@@ -364,11 +424,8 @@ fn all<T: Clone>(p: &WithDialog<T>, s: Service) -> T {
 /// Most accounts: beyond this a load would take hours and hundreds of GB here.
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
-pub fn validate(raw: RawConfig, blame: &mut Blame) -> Result<Config, Vec<ConfigError>> {
-    let mut p = Problems {
-        blame,
-        list: Vec::new(),
-    };
+pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config, Vec<ConfigError>> {
+    let mut p = Problems::new(blame);
 
     let start = p.date("dataset.start_date", &raw.dataset.start_date);
     let end = p.date("dataset.end_date", &raw.dataset.end_date);
@@ -821,10 +878,25 @@ pub fn validate(raw: RawConfig, blame: &mut Blame) -> Result<Config, Vec<ConfigE
         }
     }
 
+    let anomalies = match (&raw.anomalies, dates_ok && end >= start) {
+        (Some(v), true) => {
+            let range = crate::anomaly::spec::Range {
+                start,
+                days: (end - start).num_days() as i32 + 1,
+                max_concurrent: c.max_concurrent_per_account,
+            };
+            crate::anomaly::spec::parse(v, &range, raw.dataset.seed, &mut p)
+        }
+        _ => None,
+    };
+    // An empty block is no block: the same effective config, hash and data.
+    let no_block = anomalies.is_none();
     if !p.list.is_empty() {
         return Err(p.list);
     }
     Ok(Config {
+        anomalies,
+        blame: blame.clone(),
         seed: raw.dataset.seed,
         start,
         end,
@@ -861,6 +933,9 @@ pub fn validate(raw: RawConfig, blame: &mut Blame) -> Result<Config, Vec<ConfigE
         distribute,
         correlation: m.correlation.strength,
         output_path: raw.output.path.clone(),
-        raw,
+        raw: RawConfig {
+            anomalies: if no_block { None } else { raw.anomalies.clone() },
+            ..raw
+        },
     })
 }

@@ -35,6 +35,8 @@ pub(super) struct Ready {
     pub small: [RecordBatch; 6],
     pub digests: [[u8; 32]; 7],
     pub rows: [u64; 7],
+    /// What the block's anomaly injections did (empty without targets in it).
+    pub applied: crate::anomaly::Applied,
 }
 
 /// Running totals over the blocks taken so far, in block order (so floating-point sums do not
@@ -46,6 +48,10 @@ pub(super) struct Totals {
     pub rows: [u64; 7],
     pub hashes: TableHashes,
     pub expected: Expected,
+    /// Per block with anomaly targets, in block order.
+    pub applied: Vec<crate::anomaly::Applied>,
+    /// The clean totals of all blocks (anomalies configured).
+    pub clean: crate::anomaly::CleanTotals,
 }
 
 struct State {
@@ -159,6 +165,8 @@ impl Feed {
                     rows: [0; 7],
                     hashes: TableHashes::default(),
                     expected: Expected::default(),
+                    applied: Vec::new(),
+                    clean: Default::default(),
                 },
                 failure: None,
             })),
@@ -269,6 +277,13 @@ impl Feed {
         t.generate_cpu_seconds += ready.seconds;
         t.hashes.add(&ready.digests);
         t.expected.add(&ready.expected);
+        t.clean.add(&ready.applied.clean);
+        if !ready.applied.effects.is_empty() {
+            t.applied.push(crate::anomaly::Applied {
+                clean: Default::default(),
+                ..ready.applied
+            });
+        }
         for (sum, r) in t.rows.iter_mut().zip(ready.rows) {
             *sum += r;
         }

@@ -27,12 +27,16 @@ use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
 /// Tables a load writes besides the bulk ones; `--replace` clears them too.
-const DERIVED_TABLES: [&str; 5] = [
+const DERIVED_TABLES: [&str; 9] = [
     "dataset",
     "config_values",
     "check_results",
     "calendar",
     "calibration_targets",
+    "anomaly_specs",
+    "anomaly_injections",
+    "anomaly_labels",
+    "anomaly_clean_totals",
 ];
 
 /// What a successful (or check-failed) load did.
@@ -99,6 +103,8 @@ struct Model {
     cfg: Config,
     cal: Calendar,
     plan: Plan,
+    /// The anomaly injections' targets, by account (empty without an `anomalies:` block).
+    targets: Vec<crate::anomaly::Target>,
 }
 
 /// Block generation, running on worker threads from [`Generation::start`] on: the workers fill
@@ -120,11 +126,17 @@ impl Generation {
         let t = Instant::now();
         let cal = Calendar::new(cfg);
         let plan = Plan::new(cfg, &cal);
+        // Too few eligible accounts is a config error, found before any row is generated.
+        let targets = match &cfg.anomalies {
+            Some(an) => crate::anomaly::choose(an, cfg, &cal, &plan)?,
+            None => Vec::new(),
+        };
         let plan_seconds = t.elapsed().as_secs_f64();
         let model = Arc::new(Model {
             cfg: cfg.clone(),
             cal,
             plan,
+            targets,
         });
         let threads = threads.max(1);
         let n = Generator::new(&model.cfg, &model.cal, &model.plan).n_blocks();
@@ -161,12 +173,21 @@ impl Drop for Generation {
 /// One worker: generates the blocks the dispatcher hands out until there are none left.
 fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
     let generator = Generator::new(&model.cfg, &model.cal, &model.plan);
+    let injector = model
+        .cfg
+        .anomalies
+        .as_ref()
+        .map(|an| crate::anomaly::Injector::new(an, &model.cfg, &model.cal, &model.targets));
     while let Some(index) = feed.dispatch.take() {
         let started = Instant::now();
         // A panic in the generator reaches the loader as an error (the feed would otherwise wait
         // for this block for ever).
         let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let block = generator.block(index).map_err(|e| anyhow::anyhow!(e))?;
+            let mut block = generator.block(index).map_err(|e| anyhow::anyhow!(e))?;
+            let applied = match &injector {
+                Some(i) => i.apply(&mut block).map_err(|e| anyhow::anyhow!(e))?,
+                None => Default::default(),
+            };
             let expected = block.expected;
             let digests = block.digests();
             let rows = block.row_counts();
@@ -179,6 +200,7 @@ fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
                 small,
                 digests,
                 rows,
+                applied,
             })
         }))
         .unwrap_or_else(|panic| {
@@ -247,12 +269,22 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
         rows,
         hashes,
         expected,
+        applied,
+        clean,
     } = ingest(conn, generation, opts)?;
     let ingest_seconds = t.elapsed().as_secs_f64();
 
-    let Model { cfg, cal, plan } = &*generation.model;
+    let Model {
+        cfg,
+        cal,
+        plan,
+        targets,
+    } = &*generation.model;
     record_provenance(conn, cfg, &rows, &hashes)?;
     calibration::record(conn, cfg, cal, plan, &expected)?;
+    if let Some(an) = &cfg.anomalies {
+        super::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
+    }
 
     super::set_threads(conn, opts.check_threads)?;
     let t = Instant::now();
@@ -310,6 +342,8 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
         rows: totals.rows,
         hashes: totals.hashes.finish(),
         expected: totals.expected,
+        applied: totals.applied,
+        clean: totals.clean,
     })
 }
 
@@ -336,6 +370,8 @@ struct Ingested {
     rows: [u64; 7],
     hashes: [String; 7],
     expected: Expected,
+    applied: Vec<crate::anomaly::Applied>,
+    clean: crate::anomaly::CleanTotals,
 }
 
 /// Runs the feed's INSERT into chat_days, then appends the stashed small tables, until every

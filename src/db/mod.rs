@@ -2,6 +2,7 @@
 //! one), schema migrations through refinery, bulk ingest of generated blocks, validation checks
 //! and query output. The model never sees any of this.
 
+pub mod anomalies;
 pub mod arrow;
 pub mod calibration;
 pub mod checks;

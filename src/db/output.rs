@@ -315,24 +315,6 @@ pub fn push_csv_row(out: &mut String, r: &[Option<&str>]) {
     out.push('\n');
 }
 
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// One object of a JSON array of rows (with the separator before it); numbers and booleans stay
 /// bare, non-finite numbers become strings.
 pub fn json_row(h: &Header, r: &[Option<&str>], first: bool) -> String {
@@ -341,7 +323,7 @@ pub fn json_row(h: &Header, r: &[Option<&str>], first: bool) -> String {
         if j > 0 {
             out.push_str(", ");
         }
-        out.push_str(&json_string(col));
+        out.push_str(&crate::json::string(col));
         out.push_str(": ");
         match v {
             None => out.push_str("null"),
@@ -350,7 +332,7 @@ pub fn json_row(h: &Header, r: &[Option<&str>], first: bool) -> String {
             {
                 out.push_str(v)
             }
-            Some(v) => out.push_str(&json_string(v)),
+            Some(v) => out.push_str(&crate::json::string(v)),
         }
     }
     out.push('}');

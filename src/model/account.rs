@@ -24,8 +24,46 @@ pub struct Generator<'a> {
     plan: &'a Plan,
     survival: [Survival; 3],
     chat_ids: ChatIds,
-    /// Cumulative chat-type weights, normalised to end at 1.
-    chat_type_cum: Vec<f64>,
+    chat_types: ChatTypes,
+}
+
+/// Draws a new chat's type in proportion to the configured weights.
+#[derive(Debug, Clone)]
+pub struct ChatTypes {
+    /// Cumulative weights, normalised to end at 1.
+    cum: Vec<f64>,
+}
+
+impl ChatTypes {
+    pub fn new(c: &Config) -> Self {
+        let total: f64 = c.chat_types.iter().map(|(_, w)| w).sum();
+        let mut acc = 0.0;
+        let cum = c
+            .chat_types
+            .iter()
+            .map(|(_, w)| {
+                acc += w / total;
+                acc
+            })
+            .collect();
+        ChatTypes { cum }
+    }
+
+    /// The type (an index into `Config::chat_types`) for a uniform draw `u` in [0, 1).
+    pub fn pick(&self, u: f64) -> u16 {
+        self.cum.iter().position(|&c| u < c).unwrap_or(self.cum.len() - 1) as u16
+    }
+}
+
+/// An adopted paid service's fate, drawn from its lifecycle stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifecycle {
+    pub intensity: f64,
+    pub converted: bool,
+    /// First day after the trial (day index).
+    pub trial_end: i32,
+    /// First day no longer subscribed (day index; may be past the range).
+    pub end: i32,
 }
 
 /// A chat an account has ever had.
@@ -77,23 +115,13 @@ impl<'a> Generator<'a> {
             let s = &c.paid()[i];
             Survival::new(s.trial_days, s.retention, s.post90_daily_churn)
         });
-        let total: f64 = c.chat_types.iter().map(|(_, w)| w).sum();
-        let mut acc = 0.0;
-        let chat_type_cum = c
-            .chat_types
-            .iter()
-            .map(|(_, w)| {
-                acc += w / total;
-                acc
-            })
-            .collect();
         Generator {
             c,
             cal,
             plan,
             survival,
             chat_ids: ChatIds::new(c.seed, c.chat_id_digits, c.n_accounts),
-            chat_type_cum,
+            chat_types: ChatTypes::new(c),
         }
     }
 
@@ -104,12 +132,17 @@ impl<'a> Generator<'a> {
     /// The rows of block `index` (accounts `index × BLOCK_ACCOUNTS ..`); an error only when an
     /// account runs out of chat ids (`chats.chat_id_digits` too small for this config).
     pub fn block(&self, index: usize) -> Result<Block, String> {
-        let mut b = Block {
-            index,
-            ..Block::default()
-        };
         let first = index * BLOCK_ACCOUNTS;
         let last = (first + BLOCK_ACCOUNTS).min(self.plan.profiles.len());
+        let mut b = self.accounts(first, last)?;
+        b.index = index;
+        Ok(b)
+    }
+
+    /// The rows of accounts `first .. last` (any range: each account's rows depend only on its
+    /// own streams), e.g. one account the anomaly targeting looks at.
+    pub fn accounts(&self, first: usize, last: usize) -> Result<Block, String> {
+        let mut b = Block::default();
         let mut scratch = Scratch::default();
         let mut next_adoption = [0usize; 3];
         let adoptions: [&[(u32, i32)]; 3] = [0, 1, 2].map(|si| self.plan.adoptions_in(si, first, last));
@@ -277,17 +310,13 @@ impl<'a> Generator<'a> {
             )
         })?;
         let u: f64 = rng.random();
-        let t = self
-            .chat_type_cum
-            .iter()
-            .position(|&cum| u < cum)
-            .unwrap_or(self.chat_type_cum.len() - 1);
+        let t = self.chat_types.pick(u);
         let weight = dist::lognormal_unit(rng, self.c.popularity_sigma);
         let life = dist::geometric_days(rng, self.c.lifetime_mean_days);
         let ch = &mut b.chats;
         ch.chat_id.push(chat_id);
         ch.account_id.push(id);
-        ch.chat_type.push(t as u16);
+        ch.chat_type.push(t);
         ch.created_date.push(self.cal.start_epoch + d);
         ch.popularity.push(weight);
         s.known.push(Known {
@@ -397,11 +426,10 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// One adopted paid service: the subscription row, then its usage days, events and costs.
-    fn subscription(&self, a: usize, si: usize, adopted: i32, b: &mut Block, s: &mut Scratch) {
-        let (c, cal) = (self.c, self.cal);
-        let p = &c.paid()[si];
-        let id = self.plan.profiles[a].id;
+    /// An adopted paid service's intensity, conversion and end day (from its own stream, so the
+    /// anomaly targeting can ask which accounts are subscribed when without generating rows).
+    pub fn lifecycle(&self, a: usize, si: usize, adopted: i32) -> Lifecycle {
+        let (c, p) = (self.c, &self.c.paid()[si]);
         let mut life = service_stream(c.seed, a as u64, Component::Lifecycle, si);
         let intensity = dist::lognormal_unit(&mut life, c.intensity_sigma);
         let converted = life.random::<f64>() < p.p_convert;
@@ -414,6 +442,25 @@ impl<'a> Generator<'a> {
             // An unconverted subscription lasts its trial, and at least its adoption day.
             trial_end.max(adopted + 1)
         };
+        Lifecycle {
+            intensity,
+            converted,
+            trial_end,
+            end,
+        }
+    }
+
+    /// One adopted paid service: the subscription row, then its usage days, events and costs.
+    fn subscription(&self, a: usize, si: usize, adopted: i32, b: &mut Block, s: &mut Scratch) {
+        let (c, cal) = (self.c, self.cal);
+        let p = &c.paid()[si];
+        let id = self.plan.profiles[a].id;
+        let Lifecycle {
+            intensity,
+            converted,
+            trial_end,
+            end,
+        } = self.lifecycle(a, si, adopted);
         let (ended_on, reason) = match (end < cal.days, converted) {
             (false, _) => (None, EndReason::Active),
             (true, false) => (Some(cal.start_epoch + end), EndReason::TrialNotConverted),

@@ -36,6 +36,8 @@ pub enum SpellOrigin {
     Arrival = 1,
     /// An expired chat that came back.
     Reactivation = 2,
+    /// A chat added by an anomaly injection (cap_spike), for one day.
+    Injected = 3,
 }
 
 impl SpellOrigin {
@@ -44,6 +46,7 @@ impl SpellOrigin {
             SpellOrigin::Initial => "initial",
             SpellOrigin::Arrival => "arrival",
             SpellOrigin::Reactivation => "reactivation",
+            SpellOrigin::Injected => "injected",
         }
     }
 }

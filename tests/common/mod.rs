@@ -117,3 +117,16 @@ pub fn original(name: &str) -> std::path::PathBuf {
     assert!(copy.exists(), "{} is missing", copy.display());
     copy
 }
+
+/// The venv's python, created by `scripts/python-env` on first use (pinned pandas and duckdb).
+pub fn python() -> String {
+    let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/python-env"))
+        .output()
+        .expect("scripts/python-env runs");
+    assert!(
+        out.status.success(),
+        "scripts/python-env failed (it needs PyPI): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
