@@ -77,11 +77,11 @@ CREATE TABLE anomaly_labels (
     cost          DOUBLE  NOT NULL    -- chat_day: the dialog cost on the added chat
 );
 
--- What the generator made before injecting, per day: chat_days rows (service NULL), and per
--- service the service_days rows, events and cost in cents. The check anomaly_clean_twin compares
--- the clean views with it.
+-- What the generator made before injecting: all chat_days rows (date and service NULL), and per
+-- day and service the service_days rows, events and cost in cents. The check anomaly_clean_twin
+-- compares the stored rows, corrected by the labels, with it.
 CREATE TABLE anomaly_clean_totals (
-    date       DATE    NOT NULL,
+    date       DATE,
     service    VARCHAR,
     rows       BIGINT  NOT NULL,
     events     BIGINT  NOT NULL,

@@ -395,3 +395,60 @@ fn the_original_scenario_file_gives_its_labels() {
         assert_eq!(o["accounts_sample"].as_array().unwrap()[..], affected[..5]);
     }
 }
+
+#[test]
+fn the_anomaly_checks_catch_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "anomalies:\n  clean_until: 2025-02-28\n  injections:\n    - {name: s, kind: cost_spike, service: amocrm_call, accounts: 3, start: 2025-06-02, duration_days: 5, magnitude: 4}\n    - {name: d, kind: outage, service: amocrm_call, accounts: 3, start: 2025-08-04, duration_days: 5}\n";
+    let cfg = layer(dir.path(), "t.yaml", body);
+    let db = load(dir.path(), "t", &cfg, &[]);
+    let failed = |db: &Path| {
+        let (code, out, _) = run(&["check", "--db", path_str(db)]);
+        assert_eq!(code, 1, "{out}");
+        scalar(
+            db,
+            "SELECT string_agg(name, ' ' ORDER BY name) FROM check_results WHERE NOT passed",
+        )
+    };
+    let copy = |name: &str| {
+        let p = dir.path().join(name);
+        std::fs::copy(&db, &p).unwrap();
+        p
+    };
+    // A labelled row whose value is not the label's.
+    let a = copy("a.duckdb");
+    tamper(
+        &a,
+        "UPDATE service_days SET cost = cost + 1 WHERE (account_id, date, service) IN \
+         (SELECT (account_id, date, service) FROM anomaly_labels WHERE injection = 's' AND present LIMIT 1)",
+    );
+    assert!(failed(&a).contains("anomaly_labels_match_rows"));
+    // An unlabelled row that changed: the clean twin no longer adds up.
+    let b = copy("b.duckdb");
+    tamper(
+        &b,
+        "UPDATE service_days SET cost = cost + 1 WHERE rowid = (SELECT min(rowid) FROM service_days sd \
+         WHERE NOT EXISTS (SELECT 1 FROM anomaly_labels l WHERE l.account_id = sd.account_id AND l.date = sd.date))",
+    );
+    assert_eq!(failed(&b), "anomaly_clean_twin");
+    // A removed row that is back.
+    let c = copy("c.duckdb");
+    tamper(
+        &c,
+        "INSERT INTO service_days SELECT account_id, service, date, chat_id, clean_events, clean_cost \
+         FROM anomaly_labels WHERE injection = 'd' LIMIT 1",
+    );
+    assert!(failed(&c).contains("anomaly_labels_match_rows"));
+    // A label inside the training period, and a label whose change has the wrong direction.
+    let d = copy("d.duckdb");
+    tamper(
+        &d,
+        "UPDATE anomaly_labels SET date = DATE '2025-01-15' WHERE rowid = (SELECT min(rowid) FROM anomaly_labels); \
+         UPDATE anomaly_labels SET clean_cost = cost + 5 WHERE rowid = (SELECT max(rowid) FROM anomaly_labels WHERE injection = 's')",
+    );
+    let f = failed(&d);
+    assert!(
+        f.contains("anomaly_manifest_consistent") && f.contains("anomaly_labels_follow_kind"),
+        "{f}"
+    );
+}

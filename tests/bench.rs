@@ -66,3 +66,32 @@ fn bench_rejects_a_bad_size() {
     assert_eq!(code, 2);
     assert!(err.contains("`lots` is not a size"), "{err}");
 }
+
+#[test]
+fn bench_loads_a_scenario_beside_the_plain_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/scenarios/runaway_integration.yaml"
+    );
+    let (code, out, err) = run(&[
+        "bench",
+        "--rows",
+        "40K",
+        "--compare-threads-up-to",
+        "0",
+        "--repeat",
+        "1",
+        "--scenario",
+        scenario,
+        "--dir",
+        path_str(dir.path()),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("  with --config "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("against the plain load's median"), "{line}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

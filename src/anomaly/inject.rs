@@ -61,12 +61,12 @@ pub struct Applied {
     pub clean: CleanTotals,
 }
 
-/// Per day: the clean rows of `chat_days`, and per service the clean rows, events and cents of
+/// The clean rows of `chat_days`, and per day and service the clean rows, events and cents of
 /// `service_days`. Summed over blocks they let a check compare the clean twin the labels
 /// reconstruct with what the generator made before injecting.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CleanTotals {
-    pub chat_days: Vec<i64>,
+    pub chat_days: i64,
     /// Index `day × 4 + service`: (rows, events, cents).
     pub services: Vec<(i64, i64, i64)>,
 }
@@ -75,12 +75,9 @@ impl CleanTotals {
     pub fn of(b: &Block, cal: &Calendar) -> Self {
         let days = cal.days as usize;
         let mut t = CleanTotals {
-            chat_days: vec![0; days],
+            chat_days: b.chat_days.date.len() as i64,
             services: vec![(0, 0, 0); days * 4],
         };
-        for &d in &b.chat_days.date {
-            t.chat_days[(d - cal.start_epoch) as usize] += 1;
-        }
         let sd = &b.service_days;
         for i in 0..sd.date.len() {
             let k = (sd.date[i] - cal.start_epoch) as usize * 4 + sd.service[i] as usize;
@@ -93,13 +90,11 @@ impl CleanTotals {
     }
 
     pub fn add(&mut self, o: &CleanTotals) {
-        if self.chat_days.is_empty() {
+        if self.services.is_empty() {
             *self = o.clone();
             return;
         }
-        for (a, b) in self.chat_days.iter_mut().zip(&o.chat_days) {
-            *a += b;
-        }
+        self.chat_days += o.chat_days;
         for (a, b) in self.services.iter_mut().zip(&o.services) {
             a.0 += b.0;
             a.1 += b.1;

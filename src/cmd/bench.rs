@@ -47,6 +47,10 @@ pub struct Args {
     /// Keep the database files (of the last repetition).
     #[arg(long)]
     keep: bool,
+    /// Also load each size with this config (a scenario such as configs/scenarios/mixed.yaml,
+    /// scaled the same way) in every repetition, and print its load time beside the plain one.
+    #[arg(long, value_name = "PATH")]
+    scenario: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -134,7 +138,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let db_path = dir.join(format!("load-{target}.duckdb"));
         let ctas_path = dir.join(format!("ctas-{target}.duckdb"));
         // Bench removes the files it writes: never one it did not.
-        for own in [&db_path, &ctas_path] {
+        let scenario_path = dir.join(format!("scenario-{target}.duckdb"));
+        for own in [&db_path, &ctas_path, &scenario_path] {
             if own.exists() {
                 bail!(
                     "{} already exists; gen bench writes and removes its own files there (allowed: a --dir without them)",
@@ -144,12 +149,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         let mut loads = Vec::new();
         let mut ctases = Vec::new();
+        let mut scenario_walls = Vec::new();
         for rep in 1..=args.repeat {
+            // The scenario's load runs right before the plain one in odd repetitions and right
+            // after it in even ones, so that neither always follows the CTAS.
+            let mut scenario = |when: u64| -> Result<()> {
+                if let Some(config) = args.scenario.as_ref().filter(|_| rep % 2 == when) {
+                    crate::err!(
+                        "gen bench: {target} joint rows, run {rep}/{}: gen load --config {} …",
+                        args.repeat,
+                        config.display()
+                    );
+                    let wall = run_load(&scenario_path, accounts, args.threads, Some(config))?.wall;
+                    remove(&scenario_path, false);
+                    scenario_walls.push(wall);
+                }
+                Ok(())
+            };
+            scenario(1)?;
             crate::err!(
                 "gen bench: {target} joint rows ({accounts} accounts), run {rep}/{}: gen load …",
                 args.repeat
             );
-            let load = run_load(&db_path, accounts, args.threads)?;
+            let load = run_load(&db_path, accounts, args.threads, None)?;
+            scenario(0)?;
             crate::err!(
                 "gen bench: {target} joint rows, run {rep}/{}: CREATE TABLE AS SELECT …",
                 args.repeat
@@ -166,7 +189,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let other: u64 = if loads[0].figures.threads == 1 { 2 } else { 1 };
             crate::err!("gen bench: {target} joint rows: again at --threads {other}, comparing exports …");
             let again = dir.join(format!("load-{target}-t{other}.duckdb"));
-            run_load(&again, accounts, Some(other))?;
+            run_load(&again, accounts, Some(other), None)?;
             let same = export_digest(&db_path, &dir.join("a.csv"))? == export_digest(&again, &dir.join("b.csv"))?;
             remove(&again, args.keep);
             Some((other, same))
@@ -191,6 +214,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             identical,
         };
         print_row(&row, table.is_empty());
+        if let Some(config) = &args.scenario {
+            scenario_walls.sort_by(f64::total_cmp);
+            let median = scenario_walls[scenario_walls.len() / 2];
+            crate::out!(
+                "  with --config {}: gen load {median:.2} s (median of {}; {:.2}–{:.2}), {:+.1} % against the plain load's median {:.2} s",
+                config.display(),
+                scenario_walls.len(),
+                scenario_walls[0],
+                scenario_walls[scenario_walls.len() - 1],
+                (median / row.load.wall - 1.0) * 100.0,
+                row.load.wall
+            );
+        }
         table.push(row);
     }
     if !args.keep && args.dir.is_none() {
@@ -220,7 +256,7 @@ fn rows_per_account() -> Result<f64> {
 
 /// Runs `gen load` as a child process: its figures, wall seconds, CPU seconds and peak RSS (the
 /// child's high-water mark, polled from /proc while it runs).
-fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>) -> Result<LoadRun> {
+fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>, config: Option<&Path>) -> Result<LoadRun> {
     let stats = db_path.with_extension("stats.json");
     let exe = std::env::current_exe().context("locating the gen binary")?;
     let mut cmd = Command::new(exe);
@@ -235,6 +271,9 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>) -> Result<LoadR
         .stderr(Stdio::piped());
     if let Some(t) = threads {
         cmd.arg("--threads").arg(t.to_string());
+    }
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
     }
     let cpu_before = cpu_seconds().children;
     let started = Instant::now();

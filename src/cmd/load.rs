@@ -154,6 +154,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Err(LoadError::DatasetExists) => bail!("{} {}", args.db.db.display(), LoadError::DatasetExists),
+        // A config error found once the plan was made (an anomaly's targets): nothing was written.
+        Err(LoadError::Config(e)) => Err(e.into()),
         Err(_) if signals::cancelled() => {
             bail!("interrupted: the load was cancelled and rolled back; {nothing_changed}")
         }

@@ -31,15 +31,15 @@ pub fn record(
     let mut app = conn
         .appender("anomaly_clean_totals")
         .context("opening an appender on anomaly_clean_totals")?;
-    for (d, &rows) in clean.chat_days.iter().enumerate() {
-        app.append_row(duckdb::params![
-            date(cal, d as i32),
-            Option::<&str>::None,
-            rows,
-            0i64,
-            0i64
-        ])
-        .context("recording anomaly_clean_totals")?;
+    app.append_row(duckdb::params![
+        Option::<String>::None,
+        Option::<&str>::None,
+        clean.chat_days,
+        0i64,
+        0i64
+    ])
+    .context("recording anomaly_clean_totals")?;
+    for d in 0..clean.services.len() / 4 {
         for (s, svc) in SERVICES.iter().enumerate() {
             let (rows, events, cents) = clean.services[d * 4 + s];
             if rows > 0 {
