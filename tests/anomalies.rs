@@ -332,7 +332,11 @@ fn invalid_specs_are_located_and_write_nothing() {
     let err = spec_err(&format!(
         "{head}    - {{name: a, kind: drift, service: tasks, accounts: 2, start: 2025-03-01, duration_days: 0, magnitude: 0}}\n    - {{name: b, kind: bogus}}\n"
     ));
-    assert!(err.contains("(3 problems)"), "{err}");
+    assert!(err.contains("(5 problems)"), "{err}");
+    assert!(
+        err.contains("bad.yaml:5:7: anomalies.injections[1].start: is missing"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -555,14 +555,20 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
             None
         }
     };
-    let kind = kind?;
+    // With a broken kind, the rest is still checked as far as it does not depend on the kind.
+    let known = kind.is_some();
+    let kind = kind.unwrap_or(Kind::CostSpike);
     let mut allowed: Vec<&str> = COMMON.to_vec();
-    allowed.extend(kind.extra_keys());
-    if kind.magnitude().is_none() {
-        allowed.retain(|a| *a != "magnitude");
-    }
-    if kind == Kind::CapSpike || kind == Kind::DialogSpike {
-        allowed.retain(|a| *a != "service");
+    if known {
+        allowed.extend(kind.extra_keys());
+        if kind.magnitude().is_none() {
+            allowed.retain(|a| *a != "magnitude");
+        }
+        if kind == Kind::CapSpike || kind == Kind::DialogSpike {
+            allowed.retain(|a| *a != "service");
+        }
+    } else {
+        allowed.extend(KINDS.iter().flat_map(|k| k.extra_keys()));
     }
     keys(p, m, key, &allowed);
 
@@ -572,7 +578,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
         (Some(Service::Dialog), vec![Service::Dialog])
     } else {
         match m.get("service") {
-            None if kind.any_service() => (None, crate::config::SERVICES.to_vec()),
+            None if kind.any_service() || !known => (None, crate::config::SERVICES.to_vec()),
             None => {
                 missing(p, m, key, "service", "dialog, tasks, classifications, amocrm_call");
                 (None, vec![])
@@ -683,7 +689,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
         Some(v) => day(p, &k("start"), v, r).map(|d| (d, d)),
     };
     let duration = match m.get("duration_days") {
-        None if kind.open_ended() => None,
+        None if kind.open_ended() || !known => None,
         None => {
             missing(p, m, key, "duration_days", "a whole number of days >= 1");
             None
@@ -721,7 +727,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
     let lo = if kind == Kind::DuplicateBilling { 1.0 } else { 0.0 };
     let (mag, given_mag) = match (kind.magnitude(), m.get("magnitude")) {
         (Some(_), Some(v)) => (magnitude(p, &k("magnitude"), v, lo), true),
-        (Some(true), None) => {
+        (Some(true), None) if known => {
             missing(p, m, key, "magnitude", "a multiplier > 0, or [low, high]");
             (None, false)
         }
@@ -754,7 +760,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
     };
     let chats = opt_whole(p, "chats", 1, 1, 1000);
     let min_base_count = opt_whole(p, "min_base_count", 0, 0, 1_000_000);
-    let exceed_by = if kind == Kind::CapSpike {
+    let exceed_by = if kind == Kind::CapSpike && known {
         match m.get("exceed_by") {
             Some(v) => whole(p, &k("exceed_by"), v, 1, 10_000).unwrap_or(1) as u32,
             None => {

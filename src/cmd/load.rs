@@ -79,6 +79,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let (conn, applied, check_threads) = opened?;
     let generation = generation?;
+    // The anomalies' targets were chosen while the database opened; too few eligible accounts
+    // is a config error, and the open transaction and any new file are dropped unwritten.
+    if let Err(e) = generation.targets_chosen() {
+        drop(conn);
+        drop(target);
+        return Err(e.into());
+    }
     // Ctrl-C or SIGTERM: stop appending, interrupt a running query, and roll back.
     let interrupt = signals::interrupt_on_signal(&conn);
     err!(

@@ -180,6 +180,17 @@ impl Generation {
     }
 }
 
+impl Generation {
+    /// Waits for the anomalies' targets: a config error when they cannot be placed (too few
+    /// eligible accounts), reported before anything is loaded.
+    pub fn targets_chosen(&self) -> Result<(), crate::config::ConfigErrors> {
+        match self.model.targets.wait() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 impl Drop for Generation {
     fn drop(&mut self) {
         self.feed.dispatch.stop();
