@@ -456,3 +456,45 @@ fn the_anomaly_checks_catch_tampering() {
         "{f}"
     );
 }
+
+#[test]
+fn configs_layer_by_flag_or_by_extends() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = "anomalies:\n  injections:\n    - {name: s, kind: cost_spike, service: amocrm_call, accounts: 2, start: 2025-06-02, duration_days: 3, magnitude: 4}\n";
+    // extends: a file relative to this one.
+    let extended = layer(dir.path(), "extended.yaml", block);
+    // The same block as a second --config over the sample.
+    let over = dir.path().join("over.yaml");
+    std::fs::write(&over, block).unwrap();
+    // The same block's body through --anomalies.
+    let body = dir.path().join("body.yaml");
+    std::fs::write(&body, block.trim_start_matches("anomalies:\n").replace("\n  ", "\n")).unwrap();
+    let show = |args: &[&str]| {
+        let mut a = vec!["config", "show"];
+        a.extend_from_slice(args);
+        ok(&a)
+    };
+    let by_extends = show(&["--config", path_str(&extended)]);
+    assert!(by_extends.contains("name: s"), "{by_extends}");
+    assert_eq!(show(&["--config", SAMPLE, "--config", path_str(&over)]), by_extends);
+    assert_eq!(show(&["--config", SAMPLE, "--anomalies", path_str(&body)]), by_extends);
+    // A later layer wins key by key; --set wins over every layer and is named in errors.
+    let later = dir.path().join("later.yaml");
+    std::fs::write(&later, "accounts:\n  n_accounts: 120\n").unwrap();
+    let shown = show(&["--config", path_str(&extended), "--config", path_str(&later)]);
+    assert!(
+        shown.contains("n_accounts: 120") && shown.contains("name: s"),
+        "{shown}"
+    );
+    // A loop of extends is refused at its line.
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, "extends: b.yaml\n").unwrap();
+    std::fs::write(&b, "extends: a.yaml\n").unwrap();
+    let (code, _, err) = run(&["config", "validate", "--config", path_str(&a)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(":1:1: extends: `") && err.contains("allowed: a chain without loops"),
+        "{err}"
+    );
+}
