@@ -264,7 +264,7 @@ fn invalid_specs_are_located_and_write_nothing() {
         ),
         (
             "    - {name: a, kind: cost_spike, accounts: 2, start: 2025-03-01, duration_days: 2, magnitude: -2}\n",
-            "bad.yaml:4:85: anomalies.injections[0].magnitude: -2 is negative; allowed: a multiplier > 0 (up to 1e6), or [low, high] drawn per target",
+            "bad.yaml:4:85: anomalies.injections[0].magnitude: -2 is negative; allowed: a multiplier > 0 (up to 1000), or [low, high] drawn per target",
         ),
         (
             "    - {name: a, kind: outage, accounts: 2, start: 2025-03-01, duration_days: 2}\n    - {name: a, kind: outage, accounts: 2, start: 2025-05-01, duration_days: 2}\n",
@@ -497,4 +497,64 @@ fn configs_layer_by_flag_or_by_extends() {
         err.contains(":1:1: extends: `") && err.contains("allowed: a chain without loops"),
         "{err}"
     );
+}
+
+#[test]
+fn anomaly_files_and_label_exports_refuse_what_they_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    // extends: in an --anomalies file is an unknown key, not silently dropped.
+    let f = dir.path().join("an.yaml");
+    std::fs::write(&f, "extends: elsewhere.yaml\ninjections: []\n").unwrap();
+    let (code, _, err) = run(&["config", "validate", "--config", SAMPLE, "--anomalies", path_str(&f)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(":1:1: anomalies.extends: unknown key"), "{err}");
+    // A magnitude beyond 1000 is refused (costs would outgrow the joint view's cent arithmetic).
+    let cfg = layer(
+        dir.path(),
+        "big.yaml",
+        "anomalies:\n  injections:\n    - {name: p, kind: price_change, service: classifications, share: 1, start: 2025-02-01, magnitude: 1000000}\n",
+    );
+    let (code, _, err) = run(&["config", "validate", "--config", path_str(&cfg)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("allowed: a multiplier > 0 (up to 1000)"), "{err}");
+    // The original's k is located at account_selection.k.
+    let text = std::fs::read_to_string(original("anomaly_scenarios.yaml"))
+        .unwrap()
+        .replace("k: 45 ", "k: 4500 ");
+    let orig = dir.path().join("orig.yaml");
+    std::fs::write(&orig, text).unwrap();
+    let (code, _, err) = run(&["config", "validate", "--config", SAMPLE, "--anomalies", path_str(&orig)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("anomalies.scenarios[1].account_selection.k: 4500 accounts asked for"),
+        "{err}"
+    );
+    // --labels-jsonl and --out: both checked before either is written.
+    let db = load_sample(dir.path(), "s", &[]);
+    let same = dir.path().join("same.csv");
+    let (code, _, err) = run(&[
+        "export",
+        "--db",
+        path_str(&db),
+        "--labels-jsonl",
+        path_str(&same),
+        "--out",
+        path_str(&same),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!same.exists());
+    let taken = dir.path().join("taken.csv");
+    std::fs::write(&taken, "x").unwrap();
+    let labels = dir.path().join("l.jsonl");
+    let (code, _, _) = run(&[
+        "export",
+        "--db",
+        path_str(&db),
+        "--labels-jsonl",
+        path_str(&labels),
+        "--out",
+        path_str(&taken),
+    ]);
+    assert_eq!(code, 2);
+    assert!(!labels.exists(), "labels written although the export was refused");
 }

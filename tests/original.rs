@@ -12,7 +12,13 @@ use common::*;
 #[test]
 fn original_fixtures_match_the_shared_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["config_data_generator.yaml", "sample_config.yaml", "joint_columns.csv"] {
+    for name in [
+        "config_data_generator.yaml",
+        "sample_config.yaml",
+        "joint_columns.csv",
+        "anomaly_scenarios.yaml",
+        "labels.jsonl",
+    ] {
         let copy = std::fs::read(root.join("tests/fixtures/original").join(name)).unwrap();
         assert_eq!(
             std::fs::read(original(name)).unwrap(),

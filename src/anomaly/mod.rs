@@ -19,10 +19,14 @@ pub use spec::{Anomalies, Injection, Kind, Overlap};
 
 /// The difficulty band of a target from its signal-to-noise ratio (the mean absolute daily cost
 /// change in units of the clean baseline's daily standard deviation): `easy` ≥ 3, `medium` ≥ 1,
-/// `hard` below; `invisible` when nothing changed; `unknown` without a baseline of 7 days.
+/// `hard` below; `invisible` when nothing changed; `unknown` without a baseline of 7 days, or when
+/// rows changed but the cost did not (cap_spike's chats without dialog cost).
 pub fn difficulty(delta_cents: i64, window_days: i32, e: &Effect) -> (Option<f64>, &'static str) {
-    if delta_cents == 0 {
+    if e.units == 0 {
         return (Some(0.0), "invisible");
+    }
+    if delta_cents == 0 {
+        return (None, "unknown");
     }
     if e.baseline_days < 7 {
         return (None, "unknown");

@@ -252,8 +252,8 @@ fn scenario(
                         &pk("magnitude"),
                         v,
                         0.0,
-                        1e6,
-                        "a number >= 0 (the multiplier is 1 + magnitude)",
+                        spec::MAX_MAGNITUDE - 1.0,
+                        "a number in [0, 999] (the multiplier is 1 + magnitude)",
                     );
                     let m = m.unwrap_or(0.0) + 1.0;
                     (m, m)

@@ -186,6 +186,7 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
                     _ => None,
                 };
                 let key = match inj.targets {
+                    Targets::Count(_) if inj.original.is_some() => k("account_selection.k"),
                     Targets::Count(_) => k("accounts"),
                     _ => k("share"),
                 };

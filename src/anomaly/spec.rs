@@ -185,6 +185,10 @@ pub struct Anomalies {
     pub original: bool,
 }
 
+/// The largest multiplier: costs stay far below where the joint view's sums lose cents (a ×10⁶
+/// price change made a row of 1.3 × 10⁷ that its arithmetic check could not confirm).
+pub const MAX_MAGNITUDE: f64 = 1000.0;
+
 /// Calendar facts the spec is checked against.
 pub struct Range {
     pub start: NaiveDate,
@@ -339,9 +343,9 @@ fn service(p: &mut Problems, key: &str, v: &Value, any: bool) -> Option<Option<S
 
 /// A magnitude: one number or `[low, high]` (drawn per target).
 fn magnitude(p: &mut Problems, key: &str, v: &Value, lo: f64) -> Option<(f64, f64)> {
-    let what = format!("a multiplier > {lo} (up to 1e6), or [low, high] drawn per target");
+    let what = format!("a multiplier > {lo} (up to {MAX_MAGNITUDE}), or [low, high] drawn per target");
     let one = |p: &mut Problems, k: &str, v: &Value| -> Option<f64> {
-        let x = number(p, k, v, 0.0, 1e6, &what)?;
+        let x = number(p, k, v, 0.0, MAX_MAGNITUDE, &what)?;
         if x <= lo {
             p.push(k, format!("{x} is not allowed; allowed: {what}"));
             return None;
@@ -482,7 +486,11 @@ pub(crate) fn finish(
     for (i, inj) in injections.iter().enumerate() {
         if injections[..i].iter().any(|o| o.name == inj.name) {
             p.push(
-                &format!("{}.name", inj.key),
+                &format!(
+                    "{}.{}",
+                    inj.key,
+                    if inj.original.is_some() { "scenario_id" } else { "name" }
+                ),
                 format!("`{}` is used twice; allowed: a name no other injection has", inj.name),
             );
         }

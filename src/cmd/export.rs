@@ -64,7 +64,7 @@ pub struct Args {
 }
 
 /// What can be exported, with the row order that makes the file reproducible.
-const EXPORTABLE: [(&str, &str); 25] = [
+const EXPORTABLE: [(&str, &str); 27] = [
     ("joint_info", "account_id, date, chat_id"),
     ("accounts", "account_id"),
     ("chats", "chat_id"),
@@ -90,6 +90,8 @@ const EXPORTABLE: [(&str, &str); 25] = [
     ("anomaly_injections", "injection, account_id"),
     ("anomaly_labels", "injection, account_id, date, unit, service, chat_id"),
     ("known_events", "injection, account_id"),
+    ("anomaly_clean_totals", "date NULLS FIRST, service NULLS FIRST"),
+    ("joint_row_labels", "account_id, date, chat_id"),
 ];
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -100,24 +102,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
-    if let Some(path) = &args.labels_jsonl {
-        let out = Output::open(path, args.force, &outfile::protected(&args.db.db), true, "labels")?;
-        let (text, lines) = db::anomalies::labels_jsonl(&conn)?;
-        let shown = out.shown().display().to_string();
-        if out.is_stdout() {
-            let _ = crate::stdio::write_out(text.as_bytes());
-        } else {
-            std::fs::write(out.write_path(), &text).with_context(|| format!("writing {}", path.display()))?;
-        }
-        out.commit()?;
-        if path.as_os_str() == "-" {
-            crate::err!("gen: wrote {lines} labels to standard output");
-        } else {
-            crate::out!("wrote {lines} labels to {shown} (labels.jsonl)");
-        }
-        if args.out.is_none() {
-            return Ok(ExitCode::SUCCESS);
-        }
+    if let (Some(path), None) = (&args.labels_jsonl, &args.out) {
+        write_labels(&conn, path, args.force, &args.db.db)?;
+        return Ok(ExitCode::SUCCESS);
     }
     // The sorted COPY stays within the memory limit only on one thread: with two, each thread's
     // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
@@ -142,6 +129,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     )?;
     if out.is_stdout() {
         refuse_appending_stdout()?;
+    }
+    // Both outputs are checked before either is written.
+    if let Some(labels) = &args.labels_jsonl {
+        if labels == &path {
+            bail!(
+                "--labels-jsonl and --out are both {}; allowed: two different files",
+                path.display()
+            );
+        }
+        write_labels(&conn, labels, args.force, &args.db.db)?;
     }
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
@@ -201,6 +198,26 @@ fn refuse_appending_stdout() -> Result<()> {
                 "standard output is a file opened for appending (>>); the export would replace its contents. Use --out PATH instead"
             );
         }
+    }
+    Ok(())
+}
+
+/// Writes the original's labels.jsonl of the loaded dataset to `path` (atomically, `-` for
+/// standard output).
+fn write_labels(conn: &duckdb::Connection, path: &std::path::Path, force: bool, db: &std::path::Path) -> Result<()> {
+    let out = Output::open(path, force, &outfile::protected(db), true, "labels")?;
+    let (text, lines) = db::anomalies::labels_jsonl(conn)?;
+    let shown = out.shown().display().to_string();
+    if out.is_stdout() {
+        let _ = crate::stdio::write_out(text.as_bytes());
+    } else {
+        std::fs::write(out.write_path(), &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    out.commit()?;
+    if path.as_os_str() == "-" {
+        crate::err!("gen: wrote {lines} labels to standard output");
+    } else {
+        crate::out!("wrote {lines} labels to {shown} (labels.jsonl)");
     }
     Ok(())
 }

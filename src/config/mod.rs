@@ -200,7 +200,8 @@ pub fn load_layers(layers: &[Layer], seed: Option<u64>, sets: &[String]) -> Resu
             )
             .into());
         }
-        if let Some(m) = t.as_mapping_mut() {
+        // `extends:` links whole configs; in an --anomalies file it is an unknown key.
+        if let Some(m) = t.as_mapping_mut().filter(|_| layer.under.is_none()) {
             m.remove("extends");
         }
         if let Some(key) = layer.under {

@@ -60,7 +60,9 @@ pub fn record(
             Targets::Ids(ids) => format!("account_ids: {ids:?}"),
         };
         let o = inj.original.as_ref();
-        let has_magnitude = inj.kind.has_magnitude();
+        // pattern_break without a magnitude applies each weekend day's own ratio: no one number.
+        let has_magnitude =
+            inj.kind.has_magnitude() && (inj.magnitude_given || inj.kind != anomaly::Kind::PatternBreak);
         app.append_row(duckdb::params![
             inj.name,
             inj.kind.name(),
@@ -107,7 +109,9 @@ pub fn record(
         let delta = e.cents - e.clean_cents;
         let days = t.end - t.start;
         let (snr, band) = anomaly::difficulty(delta, days, e);
-        let has_magnitude = inj.kind.has_magnitude();
+        // pattern_break without a magnitude applies each weekend day's own ratio: no one number.
+        let has_magnitude =
+            inj.kind.has_magnitude() && (inj.magnitude_given || inj.kind != anomaly::Kind::PatternBreak);
         app.append_row(duckdb::params![
             inj.name,
             inj.kind.name(),
