@@ -344,7 +344,7 @@ fn the_original_scenario_file_gives_its_labels() {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = original("anomaly_scenarios.yaml");
     let db = dir.path().join("o.duckdb");
-    ok(&[
+    let out = ok(&[
         "load",
         "--db",
         path_str(&db),
@@ -353,6 +353,7 @@ fn the_original_scenario_file_gives_its_labels() {
         "--anomalies",
         path_str(&scenarios),
     ]);
+    assert!(out.contains("\nanomalies: 3 injection(s) on 90 target(s), "), "{out}");
     assert_eq!(
         scalar(
             &db,

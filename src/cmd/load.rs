@@ -287,6 +287,12 @@ fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threa
         per_sec(s.joint_rows(), total),
         per_sec(all_rows, total)
     );
+    let [injections, targets, labels] = s.anomalies;
+    if injections > 0 {
+        out!(
+            "anomalies: {injections} injection(s) on {targets} target(s), {labels} label(s) (gen report --report anomalies)"
+        );
+    }
     out!("checks: {passed}/{} passed", s.checks.len());
 }
 

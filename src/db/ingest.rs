@@ -55,6 +55,8 @@ pub struct LoadStats {
     pub checks_seconds: f64,
     pub commit_seconds: f64,
     pub checks: Vec<CheckOutcome>,
+    /// Anomaly injections (known events included), their targets and labels; zeros without.
+    pub anomalies: [u64; 3],
 }
 
 impl LoadStats {
@@ -340,6 +342,11 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
         checks_seconds,
         commit_seconds: 0.0,
         checks: outcomes,
+        anomalies: [
+            cfg.anomalies.as_ref().map_or(0, |a| a.injections.len() as u64),
+            applied.iter().map(|a| a.effects.len() as u64).sum(),
+            applied.iter().map(|a| a.labels.len() as u64).sum(),
+        ],
     };
     if stats.checks.iter().any(|c| !c.passed) {
         return Err(LoadError::ChecksFailed(Box::new(stats)));
