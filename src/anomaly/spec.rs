@@ -80,11 +80,6 @@ impl Kind {
         }
     }
 
-    /// Whether the kind takes a magnitude (outage and cap_spike do not).
-    pub fn has_magnitude(self) -> bool {
-        self.magnitude().is_some()
-    }
-
     /// `None`: no magnitude; `Some(required)`.
     fn magnitude(self) -> Option<bool> {
         match self {
@@ -832,6 +827,14 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
 /// The key of an injection's random streams: the dataset seed, its name and its own `seed`.
 pub fn stream_seed(seed: u64, name: &str, own: u64) -> u64 {
     seed ^ fnv(name.as_bytes()) ^ own.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl Injection {
+    /// Whether it has one magnitude to record: outage and cap_spike have none, and pattern_break
+    /// without one applies each weekend day's own ratio.
+    pub fn has_magnitude(&self) -> bool {
+        self.kind.magnitude().is_some() && (self.magnitude_given || self.kind != Kind::PatternBreak)
+    }
 }
 
 /// FNV-1a: a stable hash of a name (the injection's own stream key).

@@ -60,9 +60,7 @@ pub fn record(
             Targets::Ids(ids) => format!("account_ids: {ids:?}"),
         };
         let o = inj.original.as_ref();
-        // pattern_break without a magnitude applies each weekend day's own ratio: no one number.
-        let has_magnitude =
-            inj.kind.has_magnitude() && (inj.magnitude_given || inj.kind != anomaly::Kind::PatternBreak);
+        let has_magnitude = inj.has_magnitude();
         app.append_row(duckdb::params![
             inj.name,
             inj.kind.name(),
@@ -109,9 +107,7 @@ pub fn record(
         let delta = e.cents - e.clean_cents;
         let days = t.end - t.start;
         let (snr, band) = anomaly::difficulty(delta, days, e);
-        // pattern_break without a magnitude applies each weekend day's own ratio: no one number.
-        let has_magnitude =
-            inj.kind.has_magnitude() && (inj.magnitude_given || inj.kind != anomaly::Kind::PatternBreak);
+        let has_magnitude = inj.has_magnitude();
         app.append_row(duckdb::params![
             inj.name,
             inj.kind.name(),
@@ -152,7 +148,7 @@ pub fn record(
             !inj.decoy,
             l.unit,
             l.account_id,
-            date_epoch(l.date),
+            date(cal, l.date - cal.start_epoch),
             l.service.map(|s| SERVICES[s as usize].name()),
             l.chat_id,
             l.clean_present,
@@ -186,11 +182,6 @@ pub fn record(
     }
     app.flush().context("flushing calibration_targets")?;
     Ok(())
-}
-
-/// Days since 1970-01-01 as an ISO date.
-fn date_epoch(days: i32) -> String {
-    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(days as i64)).to_string()
 }
 
 /// The original generator's `labels.jsonl` for the loaded dataset: one JSON object per injection
