@@ -3,6 +3,8 @@
 //! - [`config`]: YAML → validated [`config::Config`] (parse, then validate once).
 //! - [`model`]: the pure generator (no DuckDB, no terminal).
 //! - [`db`]: migrations, bulk ingest, checks and query output on DuckDB.
+//! - [`anomaly`]: the anomaly spec, target choice and injection (pure).
+//! - [`score`]: detector evaluation against the labels: grains, predictions, metrics, baselines.
 //! - [`cmd`]: one module per `gen` subcommand.
 //! - [`html`]: the self-contained HTML page (inline SVG charts) of `gen report --html`.
 //! - [`outfile`]: the rules every output file is written by.
@@ -20,5 +22,6 @@ pub mod html;
 pub mod json;
 pub mod model;
 pub mod outfile;
+pub mod score;
 pub mod signals;
 pub mod stdio;

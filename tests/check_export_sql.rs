@@ -263,7 +263,7 @@ fn a_database_from_an_older_schema_asks_for_a_reload() {
          DROP VIEW platform_day_labels; DROP VIEW joint_info_clean; DROP VIEW known_events; \
          DROP VIEW service_days_clean; DROP VIEW chat_days_clean; DROP VIEW chats_clean; \
          DROP VIEW chat_spells_clean; DROP TABLE anomaly_specs; DROP TABLE anomaly_injections; \
-         DROP TABLE anomaly_labels; DROP TABLE anomaly_clean_totals; DROP MACRO TABLE joint_rows",
+         DROP TABLE anomaly_labels; DROP TABLE anomaly_clean_totals; DROP MACRO TABLE joint_rows; DROP TABLE score_results",
     );
     let (code, _, err) = run(&["report", "--db", path_str(&db)]);
     assert_eq!(code, 2, "{err}");

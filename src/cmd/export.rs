@@ -12,11 +12,15 @@ use anyhow::{Context, Result, bail};
 use super::{DbArgs, MemoryArgs};
 use crate::db::{self, SpillDir};
 use crate::outfile::{self, Output};
+use crate::score::Grain;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Parquet,
+    /// One CSV per entity in TSB-AD's layout (--out is a directory; see --grain).
+    #[value(name = "tsb-ad")]
+    TsbAd,
 }
 
 impl ExportFormat {
@@ -24,6 +28,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Parquet => "parquet",
+            ExportFormat::TsbAd => "tsb-ad",
         }
     }
 }
@@ -56,6 +61,9 @@ pub struct Args {
     /// labels.jsonl shape: one JSON object per injection.
     #[arg(long, value_name = "PATH")]
     labels_jsonl: Option<PathBuf>,
+    /// With --format tsb-ad: the series' grain (account_day: a file per account; platform_day: one).
+    #[arg(long, value_enum, default_value_t = Grain::AccountDay)]
+    grain: Grain,
     /// Overwrite the output file(s) if they exist.
     #[arg(long)]
     force: bool,
@@ -64,7 +72,7 @@ pub struct Args {
 }
 
 /// What can be exported, with the row order that makes the file reproducible.
-const EXPORTABLE: [(&str, &str); 27] = [
+pub const EXPORTABLE: [(&str, &str); 28] = [
     ("joint_info", "account_id, date, chat_id"),
     ("accounts", "account_id"),
     ("chats", "chat_id"),
@@ -92,6 +100,7 @@ const EXPORTABLE: [(&str, &str); 27] = [
     ("known_events", "injection, account_id"),
     ("anomaly_clean_totals", "date NULLS FIRST, service NULLS FIRST"),
     ("joint_row_labels", "account_id, date, chat_id"),
+    ("score_results", "run, grain, breakdown, breakdown_value, metric"),
 ];
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -102,6 +111,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
+    if args.format == Some(ExportFormat::TsbAd) {
+        return tsb_ad(&conn, &args);
+    }
     if let (Some(path), None) = (&args.labels_jsonl, &args.out) {
         write_labels(&conn, path, args.force, &args.db.db)?;
         return Ok(ExitCode::SUCCESS);
@@ -142,7 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
-        ExportFormat::Parquet => format!(
+        ExportFormat::Parquet | ExportFormat::TsbAd => format!(
             "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {}",
             args.row_group_size
         ),
@@ -174,7 +186,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         match format {
             ExportFormat::Csv => "CSV",
-            ExportFormat::Parquet => "Parquet",
+            ExportFormat::Parquet | ExportFormat::TsbAd => "Parquet",
         },
         started.elapsed().as_secs_f64()
     );
@@ -183,6 +195,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         crate::out!("{summary}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--format tsb-ad`: the TSB-AD files of `score::tsb_ad` into the directory --out.
+fn tsb_ad(conn: &duckdb::Connection, args: &Args) -> Result<ExitCode> {
+    let Some(dir) = &args.out else {
+        bail!("--format tsb-ad needs --out DIR (a directory for one file per entity)");
+    };
+    if args.table != "joint_info" || args.labels_jsonl.is_some() {
+        bail!("--format tsb-ad writes its own series; allowed: without --table and --labels-jsonl");
+    }
+    let started = Instant::now();
+    let (files, rows) = crate::score::tsb_ad::write(conn, dir, args.grain, args.force)?;
+    crate::out!(
+        "wrote {files} TSB-AD series ({rows} rows at {}) and manifest.csv to {} ({:.2} s)",
+        args.grain.name(),
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

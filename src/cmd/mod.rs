@@ -3,9 +3,11 @@
 pub mod bench;
 pub mod check;
 pub mod config;
+pub mod detect;
 pub mod export;
 pub mod load;
 pub mod report;
+pub mod score;
 pub mod sql;
 
 use std::path::PathBuf;

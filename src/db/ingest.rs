@@ -27,7 +27,7 @@ use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
 /// Tables a load writes besides the bulk ones; `--replace` clears them too.
-const DERIVED_TABLES: [&str; 9] = [
+const DERIVED_TABLES: [&str; 10] = [
     "dataset",
     "config_values",
     "check_results",
@@ -37,6 +37,7 @@ const DERIVED_TABLES: [&str; 9] = [
     "anomaly_injections",
     "anomaly_labels",
     "anomaly_clean_totals",
+    "score_results",
 ];
 
 /// What a successful (or check-failed) load did.

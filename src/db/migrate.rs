@@ -70,6 +70,11 @@ pub fn run(conn: &mut Connection) -> Result<Vec<String>> {
     Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
 }
 
+/// The oldest schema version this binary reads: the newest migration that changes what a load
+/// writes. Later ones only add tables a command fills (V6: score_results), and the command that
+/// writes one migrates the file first.
+pub const DATA_VERSION: i64 = 5;
+
 /// The newest schema version this binary's migrations create.
 pub fn latest_version() -> i64 {
     embedded::migrations::runner()

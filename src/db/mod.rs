@@ -196,7 +196,7 @@ pub fn require_dataset(conn: &Connection, path: &Path) -> Result<()> {
             |r| r.get(0),
         )
         .context("reading the schema version")?;
-    let latest = migrate::latest_version();
+    let latest = migrate::DATA_VERSION;
     if version < latest {
         bail!(
             "database {} has schema version {version}, this gen reads version {latest}; reload it with `gen load --db {} --replace` (same config and seed give the same data)",

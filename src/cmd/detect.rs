@@ -1,0 +1,150 @@
+//! `gen detect`: run a baseline detector (`score::detect`) over a loaded dataset and write its
+//! predictions — a CSV or Parquet file (atomically, by `outfile`'s rules) or a table in the
+//! database — ready for `gen score`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::{DbArgs, MemoryArgs};
+use crate::db::{self, SpillDir};
+use crate::outfile::{self, Output};
+use crate::score::detect::{self, Method, Settings};
+use crate::score::predictions::{Source, check_table_name};
+
+#[derive(clap::Args, Debug)]
+/// Run a baseline detector and write its predictions (for gen score).
+///
+/// rolling_z and seasonal_z score every account-service-day (--grain account_service_day),
+/// platform_z every day of the platform (--grain platform_day); each writes the grain's key
+/// columns, score (|robust z|) and flag (score >= --threshold).
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The detector.
+    #[arg(long, value_enum)]
+    method: Method,
+    /// Where the predictions go: a .csv, .parquet or .pq file, or table:NAME in the database.
+    #[arg(long, value_name = "FILE|table:NAME")]
+    out: String,
+    /// Trailing window in days [default: 28; seasonal_z 56, i.e. 8 same weekdays].
+    #[arg(long, value_name = "DAYS", value_parser = super::whole::<7, 366>)]
+    window: Option<u64>,
+    /// Fewest earlier points in the window before a day is scored (else score 0).
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = super::whole::<1, 366>)]
+    min_history: u64,
+    /// The flag threshold on |z|.
+    #[arg(long, value_name = "Z", default_value_t = 3.5, value_parser = positive)]
+    threshold: f64,
+    /// Replace an existing output file or table.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    memory: MemoryArgs,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not allowed; allowed: a positive number")),
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let started = Instant::now();
+    let settings = Settings {
+        method: args.method,
+        window: args.window.map_or(args.method.default_window(), |w| w as u32),
+        min_history: args.min_history as u32,
+        threshold: args.threshold,
+    };
+    let keys = args.method.grain().keys().join(", ");
+    let (rows, shown) = match Source::parse(&args.out) {
+        Source::Table(name) => (to_table(&args, &settings, &name, &keys)?, format!("table {name}")),
+        Source::File(path) => (to_file(&args, &settings, &path, &keys)?, path.display().to_string()),
+    };
+    crate::out!(
+        "{}: wrote {rows} predictions at {} to {shown} (window {} days, threshold {}, {:.2} s)",
+        args.method.name(),
+        args.method.grain().name(),
+        settings.window,
+        settings.threshold,
+        started.elapsed().as_secs_f64()
+    );
+    crate::out!(
+        "score them with: gen score --db {} --predictions {} --grain {}",
+        args.db.db.display(),
+        args.out,
+        args.method.grain().name()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str) -> Result<u64> {
+    const EXTENSIONS: [(&str, bool); 3] = [("csv", true), ("parquet", false), ("pq", false)];
+    let spill = SpillDir::in_temp();
+    let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
+    db::require_dataset(&conn, &args.db.db)?;
+    let out = Output::open(path, args.force, &outfile::protected(&args.db.db), false, "predictions")?;
+    let csv = outfile::choose_format(path, None, &EXTENSIONS, true, out.is_stream(), |c| {
+        if c { "csv" } else { "parquet" }
+    })?;
+    let rows = detect::run(&conn, settings)?;
+    let options = if csv {
+        "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'"
+    } else {
+        "FORMAT parquet, COMPRESSION zstd"
+    };
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM detect_out ORDER BY {keys}) TO '{}' ({options})",
+        out.write_path().to_string_lossy().replace('\'', "''")
+    ))
+    .with_context(|| format!("writing {}", path.display()))?;
+    out.commit()?;
+    Ok(rows)
+}
+
+fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<u64> {
+    check_table_name(name)?;
+    if super::export::EXPORTABLE.iter().any(|(t, _)| *t == name)
+        || ["score_results", "refinery_schema_history"].contains(&name)
+    {
+        bail!(
+            "table:{name} is one of gen's own tables or views; allowed: another name, such as {}_predictions",
+            args.method.name()
+        );
+    }
+    db::require_file(&args.db.db)?;
+    let spill = SpillDir::new(outfile::existing_dir(&args.db.db, "detect")?);
+    let conn = db::open_rw(&args.db.db, None)?;
+    db::set_memory_limit(&conn, &args.memory.memory_limit)?;
+    db::set_spill_dir(&conn, &spill)?;
+    let _interrupt = crate::signals::interrupt_on_signal(&conn);
+    db::require_dataset(&conn, &args.db.db)?;
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            [name],
+            |r| r.get(0),
+        )
+        .ok();
+    if existing.is_some() && !args.force {
+        bail!(
+            "table {name} exists in {}; pass --force to replace it",
+            args.db.db.display()
+        );
+    }
+    let rows = detect::run(&conn, settings)?;
+    db::ingest::begin(&conn)?;
+    if let Some(kind) = existing {
+        let what = if kind == "VIEW" { "VIEW" } else { "TABLE" };
+        conn.execute_batch(&format!("DROP {what} main.\"{name}\""))
+            .with_context(|| format!("replacing {name}"))?;
+    }
+    conn.execute_batch(&format!(
+        "CREATE TABLE main.\"{name}\" AS SELECT * FROM detect_out ORDER BY {keys}; COMMIT"
+    ))
+    .with_context(|| format!("writing table {name}"))?;
+    Ok(rows)
+}

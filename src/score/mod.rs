@@ -1,0 +1,363 @@
+//! Detector evaluation against the ground truth of `anomaly`: the grains a detector can predict
+//! at and their units, reading and validating predictions ([`predictions`]), the metrics (versioned
+//! SQL under `sql/score/`, run here in order on temporary tables, so nothing is written to the
+//! database until the caller records the results), the baseline detectors ([`detect`]) and the
+//! TSB-AD interchange files ([`tsb_ad`]). The subcommands `gen score` and `gen detect` are thin
+//! shells over this module.
+
+pub mod detect;
+pub mod predictions;
+pub mod tsb_ad;
+
+use anyhow::{Context, Result, bail};
+use duckdb::Connection;
+
+/// What a prediction is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Grain {
+    /// One account on one day it exists (account_days).
+    #[value(name = "account_day")]
+    AccountDay,
+    /// One account, day and service it could be billed for (dialog every day; a paid service on
+    /// the days of its subscription; any account-service-day with usage or a label).
+    #[value(name = "account_service_day")]
+    AccountServiceDay,
+    /// One chat on one day it has a chat_days row (before or after injection).
+    #[value(name = "chat_day")]
+    ChatDay,
+    /// One day of the range, the whole platform.
+    #[value(name = "platform_day")]
+    PlatformDay,
+}
+
+/// The services a `service` column may name.
+pub const SERVICES: [&str; 4] = ["dialog", "tasks", "classifications", "amocrm_call"];
+
+impl Grain {
+    pub const ALL: [Grain; 4] = [
+        Grain::AccountDay,
+        Grain::AccountServiceDay,
+        Grain::ChatDay,
+        Grain::PlatformDay,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::AccountDay => "account_day",
+            Grain::AccountServiceDay => "account_service_day",
+            Grain::ChatDay => "chat_day",
+            Grain::PlatformDay => "platform_day",
+        }
+    }
+
+    /// The key columns a prediction at this grain has.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Grain::AccountDay => &["account_id", "date"],
+            Grain::AccountServiceDay => &["account_id", "date", "service"],
+            Grain::ChatDay => &["chat_id", "date"],
+            Grain::PlatformDay => &["date"],
+        }
+    }
+
+    /// The coarser grains predictions at this grain are also scored at (rolled up).
+    pub fn rollups(self) -> &'static [Grain] {
+        match self {
+            Grain::AccountServiceDay | Grain::ChatDay => &[Grain::AccountDay, Grain::PlatformDay],
+            Grain::AccountDay => &[Grain::PlatformDay],
+            Grain::PlatformDay => &[],
+        }
+    }
+
+    /// Creates the temporary tables `score_units` (every unit, keyed account_id, date, service,
+    /// chat_id with '' and -1 where the grain has no such key) and `score_unit_labels` (each
+    /// labelled unit with the instance — injection and target account — that labelled it).
+    pub fn create_units(self, conn: &Connection) -> Result<()> {
+        let sql = match self {
+            Grain::AccountDay => include_str!("../../sql/score/units_account_day.sql"),
+            Grain::AccountServiceDay => include_str!("../../sql/score/units_account_service_day.sql"),
+            Grain::ChatDay => include_str!("../../sql/score/units_chat_day.sql"),
+            Grain::PlatformDay => include_str!("../../sql/score/units_platform_day.sql"),
+        };
+        let file = format!("sql/score/units_{}.sql", self.name());
+        conn.execute_batch(sql)
+            .with_context(|| format!("building the units ({file})"))
+    }
+}
+
+/// How predictions become flags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    /// The predictions' own `flag` column.
+    Flag,
+    /// score >= threshold.
+    Threshold(f64),
+    /// The K highest scores (ties at the boundary included).
+    TopK(u64),
+    /// The threshold with the best overall point F1: optimistic, it looks at the labels.
+    BestF1,
+}
+
+impl Rule {
+    pub fn describe(self) -> String {
+        match self {
+            Rule::Flag => "the flag column".into(),
+            Rule::Threshold(t) => format!("score >= {t}"),
+            Rule::TopK(k) => format!("the top {k} scores"),
+            Rule::BestF1 => "the best-F1 threshold (optimistic: chosen with the labels)".into(),
+        }
+    }
+
+    fn json(self) -> String {
+        match self {
+            Rule::Flag => r#""rule":"flag""#.into(),
+            Rule::Threshold(t) => format!(r#""rule":"threshold","threshold":{t}"#),
+            Rule::TopK(k) => format!(r#""rule":"top_k","k":{k}"#),
+            Rule::BestF1 => r#""rule":"best_f1","optimistic":true"#.into(),
+        }
+    }
+}
+
+/// A scoring run's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub grain: Grain,
+    pub rule: Rule,
+    pub grace_days: u32,
+    pub legacy_pa: bool,
+}
+
+impl Options {
+    /// The settings as a JSON object (score_results.options).
+    pub fn json(&self, threshold: Option<f64>) -> String {
+        let found = match (self.rule, threshold) {
+            (Rule::TopK(_) | Rule::BestF1, Some(t)) => format!(r#","threshold":{}"#, json_number(t)),
+            _ => String::new(),
+        };
+        format!(
+            r#"{{"grain":"{}",{}{found},"grace_days":{},"legacy_pa":{}}}"#,
+            self.grain.name(),
+            self.rule.json(),
+            self.grace_days,
+            self.legacy_pa
+        )
+    }
+}
+
+fn json_number(v: f64) -> String {
+    if v.is_finite() { v.to_string() } else { "null".into() }
+}
+
+/// One metric of one group at one grain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub grain: Grain,
+    pub breakdown: String,
+    pub breakdown_value: String,
+    pub metric: String,
+    pub value: Option<f64>,
+}
+
+/// What a scoring run found.
+#[derive(Debug)]
+pub struct Outcome {
+    /// In display order: grain (native first), breakdown, value, then the metric's own order.
+    pub metrics: Vec<Metric>,
+    /// The threshold used (found by --top-k and --best-f1).
+    pub threshold: Option<f64>,
+}
+
+/// The metrics, in the order of their files (each inserts into `score_metrics`).
+const METRICS: [(&str, &str); 5] = [
+    ("metrics_1_point", include_str!("../../sql/score/metrics_1_point.sql")),
+    (
+        "metrics_2_ranking",
+        include_str!("../../sql/score/metrics_2_ranking.sql"),
+    ),
+    ("metrics_3_events", include_str!("../../sql/score/metrics_3_events.sql")),
+    ("metrics_4_runs", include_str!("../../sql/score/metrics_4_runs.sql")),
+    (
+        "metrics_5_composite",
+        include_str!("../../sql/score/metrics_5_composite.sql"),
+    ),
+];
+
+/// The order metrics are reported in.
+pub const METRIC_ORDER: [&str; 28] = [
+    "instances",
+    "detected",
+    "positives",
+    "negatives",
+    "tp",
+    "fp",
+    "precision",
+    "recall",
+    "f1",
+    "auc_pr",
+    "auc_pr_random",
+    "auc_roc",
+    "auc_roc_random",
+    "event_recall",
+    "true_runs",
+    "false_runs",
+    "event_precision",
+    "composite_f",
+    "delay_median_days",
+    "delay_p90_days",
+    "impact_recall",
+    "false_alarms_per_1000",
+    "attribution_accuracy",
+    "precision_pa",
+    "recall_pa",
+    "f1_pa",
+    "f1_pa_random",
+    "flag_rate",
+];
+
+/// The difficulty bands in their natural order.
+const BANDS: [&str; 5] = ["easy", "medium", "hard", "invisible", "unknown"];
+const BREAKDOWNS: [&str; 4] = ["overall", "kind", "difficulty", "injection_grain"];
+
+/// Fails unless the database has anomalies to score against.
+pub fn require_anomalies(conn: &Connection, db: &std::path::Path) -> Result<()> {
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM anomaly_injections WHERE is_anomaly", [], |r| {
+            r.get(0)
+        })
+        .context("reading anomaly_injections")?;
+    if n == 0 {
+        bail!(
+            "database {} has no anomalies to score against; load it with an anomalies: block (for example --config configs/scenarios/mixed.yaml)",
+            db.display()
+        );
+    }
+    Ok(())
+}
+
+/// Scores the predictions in the temporary table `score_input` (made by [`predictions::read`]
+/// after `opts.grain.create_units`) at their grain, then at each coarser grain.
+pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE score_params (grain VARCHAR, grace_days INTEGER, rule VARCHAR, threshold DOUBLE, k BIGINT, clean_until DATE);
+         INSERT INTO score_params SELECT NULL, NULL, NULL, NULL, NULL, max(clean_until) FROM main.anomaly_specs;
+         CREATE OR REPLACE TEMP TABLE score_metrics (breakdown VARCHAR, breakdown_value VARCHAR, metric VARCHAR, value DOUBLE);",
+    )
+    .context("preparing the scoring tables")?;
+    let (rule, k) = match opts.rule {
+        Rule::Flag => ("flag", None),
+        Rule::Threshold(_) => ("threshold", None),
+        Rule::TopK(k) => ("threshold", Some(k as i64)),
+        Rule::BestF1 => ("threshold", None),
+    };
+    conn.execute(
+        "UPDATE score_params SET grace_days = ?, rule = ?, threshold = ?, k = ?",
+        duckdb::params![
+            opts.grace_days,
+            rule,
+            match opts.rule {
+                Rule::Threshold(t) => Some(t),
+                _ => None,
+            },
+            k
+        ],
+    )
+    .context("setting the scoring parameters")?;
+
+    let mut metrics = Vec::new();
+    let mut threshold = None;
+    let grains = std::iter::once(opts.grain).chain(opts.grain.rollups().iter().copied());
+    for (i, grain) in grains.enumerate() {
+        if i > 0 {
+            grain.create_units(conn)?;
+            let rollup = match grain {
+                Grain::AccountDay => include_str!("../../sql/score/rollup_account_day.sql"),
+                _ => include_str!("../../sql/score/rollup_platform_day.sql"),
+            };
+            conn.execute_batch(rollup)
+                .with_context(|| format!("rolling the predictions up to {}", grain.name()))?;
+            conn.execute_batch("UPDATE score_params SET rule = 'flag'")?;
+        }
+        conn.execute("UPDATE score_params SET grain = ?", [grain.name()])?;
+        run(conn, "prepare", include_str!("../../sql/score/prepare.sql"))?;
+        if i == 0 {
+            threshold = match opts.rule {
+                Rule::Flag => None,
+                Rule::Threshold(t) => Some(t),
+                Rule::TopK(_) => Some(found_threshold(
+                    conn,
+                    include_str!("../../sql/score/threshold_top_k.sql"),
+                )?),
+                Rule::BestF1 => Some(found_threshold(
+                    conn,
+                    include_str!("../../sql/score/threshold_best_f1.sql"),
+                )?),
+            };
+            if let Some(t) = threshold {
+                conn.execute("UPDATE score_params SET threshold = ?", [t])?;
+            }
+        }
+        run(conn, "flag", include_str!("../../sql/score/flag.sql"))?;
+        if i == 0 {
+            conn.execute_batch("CREATE OR REPLACE TEMP TABLE score_native AS SELECT * FROM score_scored")?;
+        }
+        conn.execute_batch("DELETE FROM score_metrics")?;
+        for (name, sql) in METRICS {
+            run(conn, name, sql)?;
+        }
+        if opts.legacy_pa {
+            run(conn, "legacy_pa", include_str!("../../sql/score/legacy_pa.sql"))?;
+        }
+        metrics.extend(collect(conn, grain)?);
+    }
+    Ok(Outcome { metrics, threshold })
+}
+
+fn run(conn: &Connection, name: &str, sql: &str) -> Result<()> {
+    conn.execute_batch(sql)
+        .with_context(|| format!("scoring (sql/score/{name}.sql)"))
+}
+
+/// The threshold a query found; none (fewer units than K) flags everything.
+fn found_threshold(conn: &Connection, sql: &str) -> Result<f64> {
+    let mut stmt = conn.prepare(sql.trim().trim_end_matches(';'))?;
+    let mut rows = stmt.query([]).context("finding the threshold")?;
+    Ok(match rows.next()? {
+        Some(r) => r.get::<_, f64>(0)?,
+        None => f64::NEG_INFINITY,
+    })
+}
+
+/// Reads `score_metrics` in display order.
+fn collect(conn: &Connection, grain: Grain) -> Result<Vec<Metric>> {
+    let mut stmt = conn.prepare("SELECT breakdown, breakdown_value, metric, value FROM score_metrics")?;
+    let mut out: Vec<Metric> = stmt
+        .query_map([], |r| {
+            Ok(Metric {
+                grain,
+                breakdown: r.get(0)?,
+                breakdown_value: r.get(1)?,
+                metric: r.get(2)?,
+                value: r.get::<_, Option<f64>>(3)?.filter(|v| v.is_finite()),
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .context("reading the metrics")?;
+    let rank = |list: &[&str], s: &str| list.iter().position(|x| *x == s).unwrap_or(list.len());
+    out.sort_by(|a, b| {
+        let key = |m: &Metric| {
+            let band = if m.breakdown == "difficulty" {
+                rank(&BANDS, &m.breakdown_value)
+            } else {
+                0
+            };
+            (
+                rank(&BREAKDOWNS, &m.breakdown),
+                band,
+                m.breakdown_value.clone(),
+                rank(&METRIC_ORDER, &m.metric),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Ok(out)
+}

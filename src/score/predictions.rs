@@ -1,0 +1,423 @@
+//! Reading a detector's predictions — a CSV or Parquet file, or `table:NAME` in the database —
+//! into the temporary table `score_input`, after checking them whole: the columns a grain allows,
+//! every value's type, one row per unit, and every unit one of the dataset's. The first problem
+//! found is the error, naming the file, the line (or row), the column and what is allowed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use duckdb::{Connection, OptionalExt};
+
+use super::{Grain, SERVICES};
+
+/// Where predictions come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    File(PathBuf),
+    /// A table or view in the scored database.
+    Table(String),
+}
+
+impl Source {
+    /// `table:NAME` or a file path.
+    pub fn parse(s: &str) -> Source {
+        match s.strip_prefix("table:") {
+            Some(name) => Source::Table(name.to_string()),
+            None => Source::File(PathBuf::from(s)),
+        }
+    }
+
+    /// As the user wrote it.
+    pub fn shown(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Table(t) => format!("table:{t}"),
+        }
+    }
+}
+
+/// What was read.
+#[derive(Debug, Clone)]
+pub struct Predictions {
+    pub rows: u64,
+    pub has_score: bool,
+    pub has_flag: bool,
+    /// A `service` column naming the service a flag is about (the key at account_service_day).
+    pub has_service: bool,
+    /// SHA-256 of the predictions as read: one line per unit in key order, the fields
+    /// account_id, date, service, chat_id, score, flag, named service joined by commas.
+    pub sha256: String,
+}
+
+/// A table name gen may read predictions from or write them to: a plain SQL identifier.
+pub fn check_table_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        bail!("table:{name}: allowed: a table name of lower-case letters, digits and _ (not starting with a digit)");
+    }
+    Ok(())
+}
+
+/// Reads and checks predictions at `grain` into `score_input`; `score_units` must exist.
+pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predictions> {
+    let shown = source.shown();
+    let (relation, csv) = relation(conn, source)?;
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE score_raw AS SELECT * FROM {relation}"
+    ))
+    .map_err(|e| anyhow::anyhow!("reading predictions {shown}: {}", first_line(&e.to_string())))?;
+    let at = |rowid: i64| {
+        if csv {
+            format!("{shown}, line {}", rowid + 2)
+        } else {
+            format!("{shown}, row {}", rowid + 1)
+        }
+    };
+
+    let columns: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE score_raw)")?;
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    let keys = grain.keys();
+    let optional: &[&str] = match grain {
+        Grain::AccountServiceDay => &["score", "flag"],
+        Grain::ChatDay => &["score", "flag", "service", "account_id"],
+        _ => &["score", "flag", "service"],
+    };
+    let allowed: Vec<&str> = keys.iter().chain(optional).copied().collect();
+    for c in &columns {
+        if !allowed.contains(&c.as_str()) {
+            let hint = allowed
+                .iter()
+                .find(|a| strsim::levenshtein(a, c) <= 2)
+                .map(|a| format!(" (did you mean `{a}`?)"))
+                .unwrap_or_default();
+            bail!(
+                "{shown}: unknown column `{c}`{hint}; allowed at --grain {}: {}",
+                grain.name(),
+                allowed.join(", ")
+            );
+        }
+    }
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    for k in keys {
+        if !has(k) {
+            bail!(
+                "{shown}: missing column `{k}`; --grain {} needs {} and a score or flag column",
+                grain.name(),
+                keys.join(", ")
+            );
+        }
+    }
+    let (has_score, has_flag) = (has("score"), has("flag"));
+    if !has_score && !has_flag {
+        bail!("{shown}: missing column `score` or `flag`; allowed: either or both (score a number, flag 0 or 1)");
+    }
+    let rows: i64 = conn.query_row("SELECT count(*) FROM score_raw", [], |r| r.get(0))?;
+    if rows == 0 {
+        bail!("{shown}: no predictions (a header and no rows); allowed: at least one row");
+    }
+
+    // Every value, column by column: (column, condition of a bad value, problem, what is allowed).
+    let services = SERVICES.map(|s| format!("'{s}'")).join(", ");
+    let mut rules: Vec<(&str, String, &str, String)> = Vec::new();
+    for k in keys
+        .iter()
+        .chain(["account_id"].iter().filter(|c| *c != &keys[0] && has(c)))
+    {
+        rules.push((
+            k,
+            format!("{k} IS NULL OR trim({k}::VARCHAR) = ''"),
+            "is empty",
+            "a value in every row".into(),
+        ));
+        let (cond, problem, what) = match *k {
+            "date" => (
+                "TRY_CAST(trim(date::VARCHAR) AS DATE) IS NULL".to_string(),
+                "is not a date",
+                "an ISO date such as 2025-03-01".to_string(),
+            ),
+            "service" => (
+                format!("trim(service::VARCHAR) NOT IN ({services})"),
+                "is not a service",
+                SERVICES.join(", "),
+            ),
+            id => (
+                format!("TRY_CAST(trim({id}::VARCHAR) AS BIGINT) IS NULL"),
+                "is not a whole number",
+                format!("an {id} of the dataset"),
+            ),
+        };
+        rules.push((k, cond, problem, what));
+    }
+    if has_score {
+        let v = "TRY_CAST(trim(score::VARCHAR) AS DOUBLE)";
+        rules.push((
+            "score",
+            format!("{v} IS NULL"),
+            "is not a number",
+            "a finite number in every row".into(),
+        ));
+        rules.push(("score", format!("isnan({v})"), "is NaN", "a finite number".into()));
+        rules.push(("score", format!("isinf({v})"), "is infinite", "a finite number".into()));
+    }
+    if has_flag {
+        rules.push((
+            "flag",
+            "flag IS NULL OR lower(trim(flag::VARCHAR)) NOT IN ('0', '1', 'true', 'false')".into(),
+            "is not a flag",
+            "0, 1, true or false in every row".into(),
+        ));
+    }
+    if has("service") && grain != Grain::AccountServiceDay {
+        rules.push((
+            "service",
+            format!("service IS NOT NULL AND trim(service::VARCHAR) NOT IN ('', {services})"),
+            "is not a service",
+            format!("{} or empty", SERVICES.join(", ")),
+        ));
+    }
+    for (col, cond, problem, what) in &rules {
+        let bad: Option<(i64, Option<String>, i64)> = conn
+            .query_row(
+                &format!(
+                    "SELECT rowid, {col}::VARCHAR, count(*) OVER () FROM score_raw WHERE {cond} ORDER BY rowid LIMIT 1"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .with_context(|| format!("checking {shown}'s {col} column"))?;
+        if let Some((rowid, value, n)) = bad {
+            let value = value.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into());
+            let more = if n > 1 {
+                format!(" ({n} rows like it)")
+            } else {
+                String::new()
+            };
+            bail!("{}: {col} {value} {problem}{more}; allowed: {what}", at(rowid));
+        }
+    }
+
+    // Normalised: the four key columns of score_units ('' and -1 where the grain has none).
+    let text = |c: &str| format!("trim({c}::VARCHAR)");
+    let account = if has("account_id") {
+        format!("CAST({} AS BIGINT)", text("account_id"))
+    } else if grain == Grain::PlatformDay {
+        "-1::BIGINT".into()
+    } else {
+        "NULL::BIGINT".into()
+    };
+    let service = if grain == Grain::AccountServiceDay {
+        text("service")
+    } else {
+        "''".into()
+    };
+    let chat = if grain == Grain::ChatDay {
+        format!("CAST({} AS BIGINT)", text("chat_id"))
+    } else {
+        "-1::BIGINT".into()
+    };
+    let flag = "lower(trim(flag::VARCHAR)) IN ('1', 'true')";
+    let (score, flag) = match (has_score, has_flag) {
+        (true, true) => (format!("CAST({} AS DOUBLE)", text("score")), flag.to_string()),
+        (true, false) => (format!("CAST({} AS DOUBLE)", text("score")), "NULL::BOOLEAN".into()),
+        _ => (format!("({flag})::DOUBLE"), flag.to_string()),
+    };
+    let pservice = match grain {
+        Grain::AccountServiceDay => text("service"),
+        _ if has("service") => format!("nullif({}, '')", text("service")),
+        _ => "NULL::VARCHAR".into(),
+    };
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE score_input AS
+         SELECT rowid AS row_id, {account} AS account_id, CAST(trim(date::VARCHAR) AS DATE) AS date,
+                {service} AS service, {chat} AS chat_id, {score} AS score, {flag} AS flag, {pservice} AS pservice
+         FROM score_raw"
+    ))
+    .with_context(|| format!("normalising {shown}"))?;
+
+    let key = "account_id, date, service, chat_id";
+    let dup: Option<(i64, i64, i64)> = conn
+        .query_row(
+            &format!(
+                "SELECT list(row_id ORDER BY row_id)[1], list(row_id ORDER BY row_id)[2], count(*) OVER ()
+                 FROM score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .context("looking for duplicate units")?;
+    if let Some((first, second, n)) = dup {
+        let unit = describe_unit(conn, first)?;
+        let second = if csv {
+            format!("line {}", second + 2)
+        } else {
+            format!("row {}", second + 1)
+        };
+        bail!(
+            "{}: {unit} appears again at {second}{}; allowed: one row per unit of --grain {}",
+            at(first),
+            if n > 1 {
+                format!(" ({n} units appear more than once)")
+            } else {
+                String::new()
+            },
+            grain.name()
+        );
+    }
+
+    // Every unit must be one of the dataset's (at chat_day, an account_id given must own the chat).
+    let same_account = if grain == Grain::ChatDay && !has("account_id") {
+        ""
+    } else {
+        "AND u.account_id = p.account_id"
+    };
+    let outside: Option<(i64, i64)> = conn
+        .query_row(
+            &format!(
+                "SELECT min(row_id), count(*) FROM score_input p
+                 WHERE NOT EXISTS (SELECT 1 FROM score_units u
+                     WHERE u.date = p.date AND u.service = p.service AND u.chat_id = p.chat_id {same_account})
+                 HAVING count(*) > 0"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .context("matching the predictions to the dataset's units")?;
+    if let Some((row, n)) = outside {
+        let unit = describe_unit(conn, row)?;
+        let more = if n > 1 {
+            format!(" ({n} rows like it)")
+        } else {
+            String::new()
+        };
+        bail!(
+            "{}: {unit} is not a unit of the dataset{more}; allowed at --grain {}: {}",
+            at(row),
+            grain.name(),
+            units_help(grain)
+        );
+    }
+    if grain == Grain::ChatDay && !has("account_id") {
+        conn.execute_batch(
+            "UPDATE score_input p SET account_id = u.account_id FROM score_units u
+             WHERE u.chat_id = p.chat_id AND u.date = p.date",
+        )
+        .context("finding each chat's account")?;
+    }
+
+    let sha256 = hash(conn).context("hashing the predictions")?;
+    Ok(Predictions {
+        rows: rows as u64,
+        has_score,
+        has_flag,
+        has_service: has("service"),
+        sha256,
+    })
+}
+
+/// SHA-256 of the normalised predictions: one line per unit in key order, the fields account_id,
+/// date, service, chat_id, score, flag (0/1), named service joined by commas (empty for none),
+/// each line ending in a newline.
+fn hash(conn: &Connection) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut stmt = conn.prepare(
+        "SELECT concat(account_id, ',', date, ',', service, ',', chat_id, ',', coalesce(score::VARCHAR, ''), ',',
+                       coalesce(flag::INTEGER::VARCHAR, ''), ',', coalesce(pservice, ''), chr(10))
+         FROM score_input ORDER BY account_id, date, service, chat_id",
+    )?;
+    let mut hasher = Sha256::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        hasher.update(r.get_ref(0)?.as_str()?.as_bytes());
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The relation to read, and whether it is a CSV file (whose rows are lines after a header).
+fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
+    match source {
+        Source::Table(name) => {
+            check_table_name(name)?;
+            let n: i64 = conn.query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+                [name],
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                bail!("table:{name}: no such table or view in the database");
+            }
+            Ok((format!("main.\"{name}\""), false))
+        }
+        Source::File(path) => {
+            if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                bail!(
+                    "predictions {}: no such file; allowed: a .csv, .parquet or .pq file, or table:NAME",
+                    path.display()
+                );
+            }
+            let quoted = path.to_string_lossy().replace('\'', "''");
+            match extension(path).as_deref() {
+                Some("csv") => Ok((format!("read_csv('{quoted}', header = true, all_varchar = true)"), true)),
+                Some("parquet" | "pq") => Ok((format!("read_parquet('{quoted}')"), false)),
+                _ => bail!(
+                    "{}: cannot tell the format from the name; allowed: a .csv, .parquet or .pq file, or table:NAME",
+                    path.display()
+                ),
+            }
+        }
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// A unit of score_input (by row), as a reader would name it.
+fn describe_unit(conn: &Connection, row: i64) -> Result<String> {
+    let (account, date, service, chat): (Option<i64>, String, String, i64) = conn.query_row(
+        "SELECT account_id, date::VARCHAR, service, chat_id FROM score_input WHERE row_id = ?",
+        [row],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut parts = Vec::new();
+    if chat >= 0 {
+        parts.push(format!("chat {chat}"));
+    }
+    match account {
+        Some(a) if a >= 0 => parts.push(format!("account {a}")),
+        _ => {}
+    }
+    if !service.is_empty() {
+        parts.push(format!("service {service}"));
+    }
+    parts.push(format!("on {date}"));
+    Ok(if parts.len() == 1 {
+        format!("the day {date}")
+    } else {
+        parts.join(" ")
+    })
+}
+
+fn units_help(grain: Grain) -> &'static str {
+    match grain {
+        Grain::AccountDay => "an account on a day it exists (account_days)",
+        Grain::AccountServiceDay => {
+            "an account's dialog on a day it exists, or a paid service on a day of its subscription or with usage"
+        }
+        Grain::ChatDay => "a chat on a day it has a chat_days row (account_id, if given, its owner)",
+        Grain::PlatformDay => "a day of the dataset's range",
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}

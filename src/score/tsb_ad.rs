@@ -1,0 +1,195 @@
+//! TSB-AD interchange (`gen export --format tsb-ad`): one CSV per entity in the layout of the
+//! TSB-AD benchmark (NeurIPS 2024), so its VUS-PR and affiliation metrics run on our data
+//! unchanged. A file is named `NNN_UsageGen_id_<entity>_Synthetic_tr_<train rows>_1st_<first
+//! anomaly row>.csv`; its columns are the day's values, then `Label` (0/1, the grain's labels:
+//! anomalies only, decoys 0). Rows are consecutive days; `manifest.csv` maps each file to its
+//! entity and first date. Only entities with an anomalous day are written: TSB-AD's metrics are
+//! undefined without one. The directory is written under a temporary name and renamed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use duckdb::Connection;
+
+use super::Grain;
+
+/// The value columns, in file order.
+const VALUES: [&str; 8] = [
+    "cost_dialog",
+    "cost_tasks",
+    "cost_classifications",
+    "cost_amocrm_call",
+    "n_tasks",
+    "n_classifications",
+    "n_amocrm_calls",
+    "active_chats",
+];
+
+/// Writes the files for `grain` (account_day or platform_day) into `dir`; returns (files, rows).
+pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result<(usize, u64)> {
+    let (entity, group) = match grain {
+        Grain::AccountDay => ("ad.account_id", "ad.account_id, ad.date"),
+        Grain::PlatformDay => ("0::BIGINT", "ad.date"),
+        other => bail!(
+            "--format tsb-ad --grain {}: allowed grains: account_day, platform_day",
+            other.name()
+        ),
+    };
+    if dir.exists() && !force {
+        bail!("{} exists; pass --force to replace it", dir.display());
+    }
+    let parent = crate::outfile::existing_dir(dir, "export")?;
+    let name = dir
+        .file_name()
+        .context("the output directory has no name")?
+        .to_string_lossy();
+    let temp = parent.join(format!(".{name}.gen-tmp-{}", std::process::id()));
+    let _cleanup = crate::signals::remove_on_exit(temp.clone());
+    crate::signals::remove_path(&temp);
+    std::fs::create_dir(&temp).with_context(|| format!("creating {}", temp.display()))?;
+
+    let sums = VALUES[..7]
+        .iter()
+        .map(|v| format!("round(coalesce(sum(s.{v}), 0), 2)::DOUBLE AS {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH svc AS (
+             SELECT account_id, date,
+                    round(sum(round(cost * 100)::BIGINT) FILTER (WHERE service = 'dialog') / 100, 2)          AS cost_dialog,
+                    round(sum(round(cost * 100)::BIGINT) FILTER (WHERE service = 'tasks') / 100, 2)           AS cost_tasks,
+                    round(sum(round(cost * 100)::BIGINT) FILTER (WHERE service = 'classifications') / 100, 2) AS cost_classifications,
+                    round(sum(round(cost * 100)::BIGINT) FILTER (WHERE service = 'amocrm_call') / 100, 2)     AS cost_amocrm_call,
+                    sum(n_events) FILTER (WHERE service = 'tasks')                 AS n_tasks,
+                    sum(n_events) FILTER (WHERE service = 'classifications')       AS n_classifications,
+                    sum(n_events) FILTER (WHERE service = 'amocrm_call')           AS n_amocrm_calls
+             FROM main.service_days GROUP BY ALL),
+         chats AS (SELECT account_id, date, count(*) AS active_chats FROM main.chat_days GROUP BY ALL),
+         labels AS (SELECT DISTINCT {label_key} FROM main.anomaly_labels WHERE is_anomaly),
+         days AS (
+             SELECT {entity} AS entity, ad.date, {sums}, coalesce(sum(c.active_chats), 0)::DOUBLE AS active_chats
+             FROM main.account_days ad
+             LEFT JOIN svc s USING (account_id, date)
+             LEFT JOIN chats c USING (account_id, date)
+             GROUP BY {group})
+         SELECT d.* REPLACE (d.date::VARCHAR AS date), (l.date IS NOT NULL)::INTEGER AS label,
+                (d.date <= (SELECT max(clean_until) FROM main.anomaly_specs))::INTEGER AS train
+         FROM days d LEFT JOIN labels l ON {label_join}
+         WHERE d.entity IN (SELECT d2.entity FROM days d2 JOIN labels l2 ON {label_join2}
+                            WHERE d2.date > coalesce((SELECT max(clean_until) FROM main.anomaly_specs), DATE '0001-01-01'))
+         ORDER BY d.entity, d.date",
+        label_key = if grain == Grain::AccountDay { "account_id AS entity, date" } else { "date" },
+        label_join = if grain == Grain::AccountDay {
+            "l.entity = d.entity AND l.date = d.date"
+        } else {
+            "l.date = d.date"
+        },
+        label_join2 = if grain == Grain::AccountDay {
+            "l2.entity = d2.entity AND l2.date = d2.date"
+        } else {
+            "l2.date = d2.date"
+        },
+    );
+    let mut stmt = conn.prepare(&sql).context("reading the series for TSB-AD")?;
+    let mut rows = stmt.query([]).context("reading the series for TSB-AD")?;
+    let mut manifest =
+        String::from("file,entity,first_date,last_date,rows,anomalous_rows,train_rows,first_anomaly_row\n");
+    let mut files = 0usize;
+    let mut total = 0u64;
+    let mut current: Option<Series> = None;
+    while let Some(r) = rows.next()? {
+        let entity: i64 = r.get(0)?;
+        let date: String = r.get(1)?;
+        if current.as_ref().is_some_and(|s| s.entity != entity) {
+            files += 1;
+            current
+                .take()
+                .expect("checked")
+                .finish(&temp, files, grain, &mut manifest)?;
+        }
+        let s = current.get_or_insert_with(|| Series::new(entity, &date));
+        let label: i32 = r.get(10)?;
+        let train: Option<i32> = r.get(11)?;
+        let mut line = String::new();
+        for i in 0..VALUES.len() {
+            let v: Option<f64> = r.get(2 + i)?;
+            write!(line, "{},", v.unwrap_or(0.0)).expect("writing to a String");
+        }
+        writeln!(line, "{label}").expect("writing to a String");
+        s.push(&date, &line, label == 1, train == Some(1));
+        total += 1;
+    }
+    if let Some(s) = current.take() {
+        files += 1;
+        s.finish(&temp, files, grain, &mut manifest)?;
+    }
+    std::fs::write(temp.join("manifest.csv"), manifest).context("writing manifest.csv")?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+    }
+    std::fs::rename(&temp, dir).with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
+    Ok((files, total))
+}
+
+/// One entity's rows being collected.
+struct Series {
+    entity: i64,
+    first_date: String,
+    last_date: String,
+    body: String,
+    rows: usize,
+    anomalous: usize,
+    train: usize,
+    first_anomaly: Option<usize>,
+}
+
+impl Series {
+    fn new(entity: i64, date: &str) -> Series {
+        let mut body = VALUES.join(",");
+        body.push_str(",Label\n");
+        Series {
+            entity,
+            first_date: date.to_string(),
+            last_date: date.to_string(),
+            body,
+            rows: 0,
+            anomalous: 0,
+            train: 0,
+            first_anomaly: None,
+        }
+    }
+
+    fn push(&mut self, date: &str, line: &str, anomalous: bool, train: bool) {
+        if anomalous && !train && self.first_anomaly.is_none() {
+            self.first_anomaly = Some(self.rows);
+        }
+        self.anomalous += usize::from(anomalous);
+        self.train += usize::from(train);
+        self.rows += 1;
+        self.last_date = date.to_string();
+        self.body.push_str(line);
+    }
+
+    fn finish(self, dir: &Path, index: usize, grain: Grain, manifest: &mut String) -> Result<()> {
+        let id = if grain == Grain::PlatformDay {
+            "platform".to_string()
+        } else {
+            self.entity.to_string()
+        };
+        let first = self.first_anomaly.unwrap_or(0);
+        let name = format!(
+            "{index:03}_UsageGen_id_{id}_Synthetic_tr_{}_1st_{first}.csv",
+            self.train
+        );
+        let path: PathBuf = dir.join(&name);
+        std::fs::write(&path, &self.body).with_context(|| format!("writing {}", path.display()))?;
+        writeln!(
+            manifest,
+            "{name},{id},{},{},{},{},{},{first}",
+            self.first_date, self.last_date, self.rows, self.anomalous, self.train
+        )
+        .expect("writing to a String");
+        Ok(())
+    }
+}
