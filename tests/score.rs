@@ -1007,3 +1007,26 @@ fn tsb_ad_files_hold_each_anomalous_accounts_series() {
         "one platform file and the manifest"
     );
 }
+
+#[test]
+fn the_detector_benchmark_tables_of_the_docs_are_what_the_script_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(root.join("scripts/detector-benchmark"))
+        .env("GEN", env!("CARGO_BIN_EXE_gen"))
+        .current_dir(root)
+        .output()
+        .expect("scripts/detector-benchmark runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.lines().count() > 40, "{table}");
+    for doc in ["README.md", "BENCHMARKS.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let start = text.find("<!-- detector-benchmark -->\n").expect("the start marker") + 28;
+        let end = text.find("<!-- /detector-benchmark -->").expect("the end marker");
+        assert_eq!(
+            &text[start..end],
+            table,
+            "{doc}'s table is not what scripts/detector-benchmark prints"
+        );
+    }
+}

@@ -236,7 +236,7 @@ pub fn wide(metrics: &[Metric], markdown: bool, legacy_pa: bool) -> String {
     } else {
         columns.retain(|(m, _)| *m != "f1_pa");
     }
-    let mut head = vec!["grain", "breakdown", "value"];
+    let mut head = vec!["grain", "breakdown", "group"];
     head.extend(columns.iter().map(|(_, h)| *h));
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut last: Option<(Grain, &str, &str)> = None;
@@ -258,6 +258,7 @@ pub fn wide(metrics: &[Metric], markdown: bool, legacy_pa: bool) -> String {
                 None => "–".into(),
                 Some(v) if m.metric == "instances" => format!("{v:.0}"),
                 Some(v) if m.metric.starts_with("delay") || m.metric.starts_with("false_alarms") => format!("{v:.1}"),
+                Some(v) if v != 0.0 && v.abs() < 0.001 => format!("{v:.1e}"),
                 Some(v) => format!("{v:.3}"),
             };
         }
