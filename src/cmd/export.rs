@@ -41,7 +41,7 @@ const EXTENSIONS: [(&str, ExportFormat); 3] = [
 ];
 
 #[derive(clap::Args, Debug)]
-/// Export the joint view (or --table) to CSV or Parquet.
+/// Export the joint view (or --table) to CSV or Parquet, or series files for TSB-AD.
 pub struct Args {
     #[command(flatten)]
     db: DbArgs,

@@ -182,26 +182,33 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             format!("{} or empty", SERVICES.join(", ")),
         ));
     }
-    for (col, cond, problem, what) in &rules {
-        let bad: Option<(i64, Option<String>, i64)> = conn
-            .query_row(
-                &format!(
-                    "SELECT rowid, {col}::VARCHAR, count(*) OVER () FROM score_raw WHERE {cond} ORDER BY rowid LIMIT 1"
-                ),
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .with_context(|| format!("checking {shown}'s {col} column"))?;
-        if let Some((rowid, value, n)) = bad {
-            let value = value.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into());
-            let more = if n > 1 {
-                format!(" ({n} rows like it)")
-            } else {
-                String::new()
-            };
-            bail!("{}: {col} {value} {problem}{more}; allowed: {what}", at(rowid));
-        }
+    // One pass over the rows for every rule: the first row breaking each, and how many do.
+    let probes: Vec<String> = rules
+        .iter()
+        .map(|(_, cond, _, _)| format!("min(rowid) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond})"))
+        .collect();
+    let found: Vec<(Option<i64>, i64)> = conn
+        .query_row(&format!("SELECT {} FROM score_raw", probes.join(", ")), [], |r| {
+            (0..rules.len())
+                .map(|i| Ok((r.get(2 * i)?, r.get(2 * i + 1)?)))
+                .collect()
+        })
+        .with_context(|| format!("checking {shown}'s values"))?;
+    if let Some(((col, _, problem, what), (Some(rowid), n))) =
+        rules.iter().zip(found).find(|(_, (first, _))| first.is_some())
+    {
+        let value: Option<String> = conn.query_row(
+            &format!("SELECT {col}::VARCHAR FROM score_raw WHERE rowid = ?"),
+            [rowid],
+            |r| r.get(0),
+        )?;
+        let value = value.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into());
+        let more = if n > 1 {
+            format!(" ({n} rows like it)")
+        } else {
+            String::new()
+        };
+        bail!("{}: {col} {value} {problem}{more}; allowed: {what}", at(rowid));
     }
 
     // Normalised: the four key columns of score_units ('' and -1 where the grain has none).
@@ -246,7 +253,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     let dup: Option<(i64, i64, i64)> = conn
         .query_row(
             &format!(
-                "SELECT list(row_id ORDER BY row_id)[1], list(row_id ORDER BY row_id)[2], count(*) OVER ()
+                "SELECT min(row_id), max(row_id), count(*) OVER ()
                  FROM score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
             ),
             [],
