@@ -1030,3 +1030,38 @@ fn the_detector_benchmark_tables_of_the_docs_are_what_the_script_prints() {
         );
     }
 }
+
+#[test]
+fn a_dataset_without_anomalies_to_find_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = common::load_sample(dir.path(), "plain", &[]);
+    let preds = dir.path().join("p.csv");
+    std::fs::write(&preds, "date,flag\n2025-03-01,1\n").unwrap();
+    let at_platform = |db: &Path| {
+        run(&[
+            "score",
+            "--db",
+            path_str(db),
+            "--predictions",
+            path_str(&preds),
+            "--grain",
+            "platform_day",
+        ])
+    };
+    let (code, _, err) = at_platform(&plain);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("has no anomalies to score against; load it with an anomalies: block"),
+        "{err}"
+    );
+    // Anomalies in the manifest, but none labelled a unit (say, a share of idle accounts).
+    let db = world(dir.path());
+    tamper(&db, "DELETE FROM anomaly_labels WHERE is_anomaly");
+    std::fs::write(&preds, "date,flag\n2025-01-03,1\n").unwrap();
+    let (code, _, err) = at_platform(&db);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no anomaly labels a unit of --grain platform_day after the training period"),
+        "{err}"
+    );
+}

@@ -279,6 +279,13 @@ pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
         }
         conn.execute("UPDATE score_params SET grain = ?", [grain.name()])?;
         run(conn, "prepare", include_str!("../../sql/score/prepare.sql"))?;
+        let instances: i64 = conn.query_row("SELECT count(*) FROM score_instances", [], |r| r.get(0))?;
+        if instances == 0 {
+            bail!(
+                "no anomaly labels a unit of --grain {} after the training period, so there is nothing to score; allowed: a grain the injections act at (see gen report --report anomalies)",
+                grain.name()
+            );
+        }
         if i == 0 {
             threshold = match opts.rule {
                 Rule::Flag => None,
