@@ -922,7 +922,11 @@ fn tsb_ad_files_hold_each_anomalous_accounts_series() {
         path_str(&out),
     ]);
     assert!(said.starts_with("wrote "), "{said}");
-    let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    let manifest = std::fs::read_to_string(out.join("File-List/UsageGen.csv")).unwrap();
+    assert!(
+        manifest.starts_with("file_name,entity,"),
+        "TSB-AD's scripts read the list's file_name"
+    );
     let files: Vec<&str> = manifest.lines().skip(1).collect();
     let accounts: usize = scalar(
         &db,
@@ -938,7 +942,7 @@ fn tsb_ad_files_hold_each_anomalous_accounts_series() {
             name.contains(&format!("_UsageGen_id_{account}_Synthetic_tr_{train}_1st_{first}.csv")),
             "{name}"
         );
-        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        let text = std::fs::read_to_string(out.join("TSB-AD-M").join(name)).unwrap();
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),

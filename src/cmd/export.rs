@@ -209,9 +209,12 @@ fn tsb_ad(conn: &duckdb::Connection, args: &Args) -> Result<ExitCode> {
     let started = Instant::now();
     let (files, rows) = crate::score::tsb_ad::write(conn, dir, args.grain, args.force)?;
     crate::out!(
-        "wrote {files} TSB-AD series ({rows} rows at {}) and manifest.csv to {} ({:.2} s)",
+        "wrote {files} TSB-AD series ({rows} rows at {}) to {}/{} and their list to {}/{} ({:.2} s)",
         args.grain.name(),
         dir.display(),
+        crate::score::tsb_ad::SERIES,
+        dir.display(),
+        crate::score::tsb_ad::LIST,
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,10 +1,12 @@
-//! TSB-AD interchange (`gen export --format tsb-ad`): one CSV per entity in the layout of the
-//! TSB-AD benchmark (NeurIPS 2024), so its VUS-PR and affiliation metrics run on our data
-//! unchanged. A file is named `NNN_UsageGen_id_<entity>_Synthetic_tr_<train rows>_1st_<first
-//! anomaly row>.csv`; its columns are the day's values, then `Label` (0/1, the grain's labels:
-//! anomalies only, decoys 0). Rows are consecutive days; `manifest.csv` maps each file to its
-//! entity and first date. Only entities with an anomalous day are written: TSB-AD's metrics are
-//! undefined without one. The directory is written under a temporary name and renamed.
+//! TSB-AD interchange (`gen export --format tsb-ad`): the series of a grain in the layout of the
+//! TSB-AD benchmark's multivariate set (NeurIPS 2024), so its loaders, detectors and metrics
+//! (VUS-PR, affiliation) run on our data unchanged. `DIR/TSB-AD-M/` holds one CSV per entity,
+//! named `NNN_UsageGen_id_<entity>_Synthetic_tr_<train rows>_1st_<first anomaly row>.csv`, its
+//! columns the day's values, then `Label` (0/1, the grain's labels: anomalies only, decoys 0);
+//! rows are consecutive days. `DIR/File-List/UsageGen.csv` lists the files (`file_name`, as
+//! TSB-AD's file lists do) with each one's entity, dates, counts and the sliding window to use.
+//! Only entities with an anomalous day after the training period are written: TSB-AD's metrics
+//! are undefined without one. The directory is written under a temporary name and renamed.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,16 @@ use anyhow::{Context, Result, bail};
 use duckdb::Connection;
 
 use super::Grain;
+
+/// Where the series go, and the file list (as in TSB-AD's own `Datasets/` folder).
+pub const SERIES: &str = "TSB-AD-M";
+pub const LIST_DIR: &str = "File-List";
+pub const LIST: &str = "File-List/UsageGen.csv";
+
+/// The sliding window the file list suggests for TSB-AD's range metrics: a week of days (its own
+/// estimate, from the autocorrelation of the first column, ranges from 6 to 303 on a year of
+/// account-days and inflates VUS-PR).
+const SLIDING_WINDOW: u32 = 7;
 
 /// The value columns, in file order.
 const VALUES: [&str; 8] = [
@@ -47,7 +59,8 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
     let temp = parent.join(format!(".{name}.gen-tmp-{}", std::process::id()));
     let _cleanup = crate::signals::remove_on_exit(temp.clone());
     crate::signals::remove_path(&temp);
-    std::fs::create_dir(&temp).with_context(|| format!("creating {}", temp.display()))?;
+    std::fs::create_dir_all(temp.join(SERIES)).with_context(|| format!("creating {}", temp.display()))?;
+    std::fs::create_dir_all(temp.join(LIST_DIR)).with_context(|| format!("creating {}", temp.display()))?;
 
     let sums = VALUES[..7]
         .iter()
@@ -93,8 +106,9 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
     );
     let mut stmt = conn.prepare(&sql).context("reading the series for TSB-AD")?;
     let mut rows = stmt.query([]).context("reading the series for TSB-AD")?;
-    let mut manifest =
-        String::from("file,entity,first_date,last_date,rows,anomalous_rows,train_rows,first_anomaly_row\n");
+    let mut manifest = String::from(
+        "file_name,entity,first_date,last_date,rows,anomalous_rows,train_rows,first_anomaly_row,sliding_window\n",
+    );
     let mut files = 0usize;
     let mut total = 0u64;
     let mut current: Option<Series> = None;
@@ -124,7 +138,7 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
         files += 1;
         s.finish(&temp, files, grain, &mut manifest)?;
     }
-    std::fs::write(temp.join("manifest.csv"), manifest).context("writing manifest.csv")?;
+    std::fs::write(temp.join(LIST), manifest).with_context(|| format!("writing {LIST}"))?;
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
     }
@@ -182,11 +196,11 @@ impl Series {
             "{index:03}_UsageGen_id_{id}_Synthetic_tr_{}_1st_{first}.csv",
             self.train
         );
-        let path: PathBuf = dir.join(&name);
+        let path: PathBuf = dir.join(SERIES).join(&name);
         std::fs::write(&path, &self.body).with_context(|| format!("writing {}", path.display()))?;
         writeln!(
             manifest,
-            "{name},{id},{},{},{},{},{},{first}",
+            "{name},{id},{},{},{},{},{},{first},{SLIDING_WINDOW}",
             self.first_date, self.last_date, self.rows, self.anomalous, self.train
         )
         .expect("writing to a String");
