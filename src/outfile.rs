@@ -256,6 +256,11 @@ pub fn remove_stale(dir: &Path, prefix: &str) {
     }
 }
 
+/// A path's extension in lower case.
+pub fn extension(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
 /// The format of an output, from an explicit `--format` and the file's extension. `known` maps
 /// lower-case extensions to formats; `stream_default` is used for `-`, FIFOs and devices.
 pub fn choose_format<F: Copy + PartialEq + std::fmt::Debug>(

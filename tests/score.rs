@@ -456,7 +456,7 @@ fn bad_predictions_are_refused_and_nothing_is_written() {
         ),
     );
     let before = std::fs::read(&db).unwrap();
-    let cases: [BadCase; 17] = [
+    let cases: [BadCase; 24] = [
         (
             "unknown.csv",
             Some("account_id,date,scroe\n1,2025-01-01,1\n"),
@@ -569,6 +569,55 @@ fn bad_predictions_are_refused_and_nothing_is_written() {
             "account_day",
             &["--top-k", "3"],
             "--top-k needs a score column",
+        ),
+        (
+            "fraction.csv",
+            Some("account_id,date,flag\n1.4,2025-01-01,1\n"),
+            "account_day",
+            &[],
+            "fraction.csv, line 2: account_id `1.4` is not a whole number",
+        ),
+        (
+            "stamp.csv",
+            Some("account_id,date,flag\n1,2025-01-01 23:00:00,1\n"),
+            "account_day",
+            &[],
+            "stamp.csv, line 2: date `2025-01-01 23:00:00` is not a date",
+        ),
+        (
+            "lines.csv",
+            Some("# my detector\naccount_id,date,flag\n\n1,2025-01-01,1\n\n1,2025-01-02,x\n"),
+            "account_day",
+            &[],
+            "lines.csv, line 6: flag `x` is not a flag",
+        ),
+        (
+            "ragged.csv",
+            Some("account_id,date,flag\n1,2025-01-01,1,9\n1,2025-01-02,1,9\n"),
+            "account_day",
+            &[],
+            "ragged.csv: the header `account_id,date,flag` does not split into columns like the rows do",
+        ),
+        (
+            "twice.csv",
+            Some("account_id,date,flag,flag\n1,2025-01-01,1,1\n"),
+            "account_day",
+            &[],
+            "twice.csv: column `flag` appears more than once",
+        ),
+        (
+            "p[1].csv",
+            Some("account_id,date,flag\n1,2025-01-01,1\n"),
+            "account_day",
+            &[],
+            "allowed: a file name without *, ? or [ (DuckDB would read it as a pattern of several files)",
+        ),
+        (
+            "per_service.csv",
+            Some("account_id,date,service,flag\n1,2025-01-01,dialog,1\n1,2025-01-01,tasks,0\n"),
+            "account_day",
+            &[],
+            "appears again at line 3 (one row per service? that is --grain account_service_day)",
         ),
     ];
     for (name, body, grain, extra, want) in cases {
@@ -722,25 +771,26 @@ fn sample_with_anomalies(dir: &Path) -> PathBuf {
     common::load_sample(dir, "sample", &["--config", path_str(&spec)])
 }
 
+/// `gen detect --db DB --method METHOD --out OUT` plus `extra`: (exit code, stdout, stderr).
+fn detect(db: &Path, method: &str, out: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["detect", "--db", path_str(db), "--method", method, "--out", out];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 #[test]
 fn detect_then_score_runs_end_to_end_and_repeats_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let db = sample_with_anomalies(dir.path());
+    let asd = ["--grain", "account_service_day"];
     for (method, grain) in [
         ("rolling_z", "account_service_day"),
         ("seasonal_z", "account_service_day"),
         ("platform_z", "platform_day"),
     ] {
         let out = dir.path().join(format!("{method}.csv"));
-        let said = ok(&[
-            "detect",
-            "--db",
-            path_str(&db),
-            "--method",
-            method,
-            "--out",
-            path_str(&out),
-        ]);
+        let (code, said, err) = detect(&db, method, path_str(&out), &[]);
+        assert_eq!(code, 0, "{err}");
         assert!(said.contains(&format!("--grain {grain}")), "{said}");
         let s = score(&db, &out, &["--grain", grain]);
         let units = get(&s, grain, "overall", "positives").unwrap() + get(&s, grain, "overall", "negatives").unwrap();
@@ -756,15 +806,7 @@ fn detect_then_score_runs_end_to_end_and_repeats_exactly() {
         }
         // The same detector again gives the same file, and the same file the same scores.
         let again = dir.path().join(format!("{method}-again.csv"));
-        ok(&[
-            "detect",
-            "--db",
-            path_str(&db),
-            "--method",
-            method,
-            "--out",
-            path_str(&again),
-        ]);
+        assert_eq!(detect(&db, method, path_str(&again), &[]).0, 0);
         assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap(), "{method}");
         let t = score(&db, &again, &["--grain", grain]);
         let diff: Vec<_> = s
@@ -774,68 +816,48 @@ fn detect_then_score_runs_end_to_end_and_repeats_exactly() {
             .collect();
         assert!(diff.is_empty(), "{method}: {diff:?}");
     }
-    // Into a table, read back by gen score; gen's own names are refused, an existing table needs --force.
-    ok(&[
-        "detect",
-        "--db",
-        path_str(&db),
-        "--method",
-        "rolling_z",
-        "--out",
-        "table:rz",
-    ]);
-    let t = parse(&ok(&[
-        "score",
-        "--db",
-        path_str(&db),
-        "--predictions",
-        "table:rz",
-        "--grain",
-        "account_service_day",
-        "--format",
-        "csv",
-    ]));
-    assert_eq!(
-        t,
-        score(
-            &db,
-            &dir.path().join("rolling_z.csv"),
-            &["--grain", "account_service_day"]
-        )
-    );
-    let (code, _, err) = run(&[
-        "detect",
-        "--db",
-        path_str(&db),
-        "--method",
-        "rolling_z",
-        "--out",
-        "table:rz",
-    ]);
+    let from_file = score(&db, &dir.path().join("rolling_z.csv"), &asd);
+    // Into a table, read back by gen score (recording this time).
+    assert_eq!(detect(&db, "rolling_z", "table:rz", &[]).0, 0);
+    let table = |name: &str| {
+        let preds = format!("table:{name}");
+        parse(&ok(&[
+            "score",
+            "--db",
+            path_str(&db),
+            "--predictions",
+            &preds,
+            asd[0],
+            asd[1],
+            "--format",
+            "csv",
+        ]))
+    };
+    assert_eq!(table("rz"), from_file);
+    // An existing table needs --force; gen's own names are refused even with it.
+    let (code, _, err) = detect(&db, "rolling_z", "table:rz", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("table rz exists"), "{err}");
-    ok(&[
-        "detect",
-        "--db",
-        path_str(&db),
-        "--method",
-        "seasonal_z",
-        "--out",
-        "table:rz",
-        "--force",
-    ]);
-    let (code, _, err) = run(&[
-        "detect",
-        "--db",
-        path_str(&db),
-        "--method",
-        "rolling_z",
-        "--out",
-        "table:accounts",
-    ]);
+    assert_eq!(detect(&db, "seasonal_z", "table:rz", &["--force"]).0, 0);
+    let (code, _, err) = detect(&db, "rolling_z", "table:accounts", &["--force"]);
     assert_eq!(code, 2);
     assert!(err.contains("one of gen's own tables"), "{err}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM accounts"), "300");
+    // A name gen uses for a temporary table while scoring is still read from the database.
+    assert_eq!(detect(&db, "rolling_z", "table:score_units", &[]).0, 0);
+    assert_eq!(table("score_units"), from_file);
+    // A window too short for the history asked for would score nothing: refused.
+    let (code, _, err) = detect(
+        &db,
+        "seasonal_z",
+        path_str(&dir.path().join("s.csv")),
+        &["--window", "28"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--min-history 7 is more than the 4 earlier points a 28-day window gives seasonal_z"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -909,18 +931,22 @@ fn chat_day_predictions_take_joint_info_chat_ids() {
 fn tsb_ad_files_hold_each_anomalous_accounts_series() {
     let dir = tempfile::tempdir().unwrap();
     let db = sample_with_anomalies(dir.path());
+    let tsb = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--db",
+            path_str(&db),
+            "--format",
+            "tsb-ad",
+            "--out",
+            path_str(out),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
     let out = dir.path().join("tsb");
-    let said = ok(&[
-        "export",
-        "--db",
-        path_str(&db),
-        "--format",
-        "tsb-ad",
-        "--grain",
-        "account_day",
-        "--out",
-        path_str(&out),
-    ]);
+    let (code, said, err) = tsb(&out, &["--grain", "account_day"]);
+    assert_eq!(code, 0, "{err}");
     assert!(said.starts_with("wrote "), "{said}");
     let manifest = std::fs::read_to_string(out.join("File-List/UsageGen.csv")).unwrap();
     assert!(
@@ -976,30 +1002,16 @@ fn tsb_ad_files_hold_each_anomalous_accounts_series() {
             "{account}: {sum} vs {cost}"
         );
     }
+    // --force replaces an earlier export, never another directory (here, the database's).
+    let (code, _, err) = tsb(dir.path(), &["--force"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("holds more than a TSB-AD export"), "{err}");
+    assert!(db.exists());
     // An existing directory needs --force; nothing temporary is left beside it.
-    let (code, _, err) = run(&[
-        "export",
-        "--db",
-        path_str(&db),
-        "--format",
-        "tsb-ad",
-        "--out",
-        path_str(&out),
-    ]);
+    let (code, _, err) = tsb(&out, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("exists; pass --force"), "{err}");
-    ok(&[
-        "export",
-        "--db",
-        path_str(&db),
-        "--format",
-        "tsb-ad",
-        "--grain",
-        "platform_day",
-        "--out",
-        path_str(&out),
-        "--force",
-    ]);
+    assert_eq!(tsb(&out, &["--grain", "platform_day", "--force"]).0, 0);
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

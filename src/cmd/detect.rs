@@ -29,13 +29,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE|table:NAME")]
     out: String,
     /// Trailing window in days [default: 28; seasonal_z 56, i.e. 8 same weekdays].
-    #[arg(long, value_name = "DAYS", value_parser = super::whole::<7, 366>)]
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = super::whole::<7, 366>)]
     window: Option<u64>,
     /// Fewest earlier points in the window before a day is scored (else score 0).
-    #[arg(long, value_name = "N", default_value_t = 7, value_parser = super::whole::<1, 366>)]
+    #[arg(long, value_name = "N", default_value_t = 7, allow_hyphen_values = true, value_parser = super::whole::<1, 366>)]
     min_history: u64,
     /// The flag threshold on |z|.
-    #[arg(long, value_name = "Z", default_value_t = 3.5, value_parser = positive)]
+    #[arg(long, value_name = "Z", default_value_t = 3.5, allow_hyphen_values = true, value_parser = positive)]
     threshold: f64,
     /// Replace an existing output file or table.
     #[arg(long)]
@@ -46,8 +46,10 @@ pub struct Args {
 
 fn positive(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not allowed; allowed: a positive number")),
+        Ok(v) if (1e-6..=1e6).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not allowed; allowed: a number from 0.000001 to 1000000"
+        )),
     }
 }
 
@@ -59,6 +61,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         min_history: args.min_history as u32,
         threshold: args.threshold,
     };
+    let points = args.method.points(settings.window);
+    if settings.min_history > points {
+        bail!(
+            "--min-history {} is more than the {points} earlier points a {}-day window gives {}; allowed: at most {points}, or a longer --window",
+            settings.min_history,
+            settings.window,
+            args.method.name()
+        );
+    }
     let keys = args.method.grain().keys().join(", ");
     let (rows, shown) = match Source::parse(&args.out) {
         Source::Table(name) => (to_table(&args, &settings, &name, &keys)?, format!("table {name}")),
@@ -87,9 +98,13 @@ fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str)
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     let out = Output::open(path, args.force, &outfile::protected(&args.db.db), false, "predictions")?;
-    let csv = outfile::choose_format(path, None, &EXTENSIONS, true, out.is_stream(), |c| {
-        if c { "csv" } else { "parquet" }
-    })?;
+    let Some(csv) = outfile::extension(path).and_then(|e| EXTENSIONS.iter().find(|(x, _)| *x == e).map(|(_, c)| *c))
+    else {
+        bail!(
+            "{}: cannot tell the format from the name; allowed: a .csv, .parquet or .pq file, or table:NAME",
+            path.display()
+        );
+    };
     let rows = detect::run(&conn, settings)?;
     let options = if csv {
         "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'"
@@ -122,9 +137,12 @@ fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<
     db::set_spill_dir(&conn, &spill)?;
     let _interrupt = crate::signals::interrupt_on_signal(&conn);
     db::require_dataset(&conn, &args.db.db)?;
+    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+    let table = format!("\"{}\".main.\"{name}\"", catalog.replace('"', "\"\""));
     let existing: Option<String> = conn
         .query_row(
-            "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            "SELECT table_type FROM information_schema.tables
+             WHERE table_catalog = current_database() AND table_schema = 'main' AND lower(table_name) = ?",
             [name],
             |r| r.get(0),
         )
@@ -139,11 +157,11 @@ fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<
     db::ingest::begin(&conn)?;
     if let Some(kind) = existing {
         let what = if kind == "VIEW" { "VIEW" } else { "TABLE" };
-        conn.execute_batch(&format!("DROP {what} main.\"{name}\""))
+        conn.execute_batch(&format!("DROP {what} {table}"))
             .with_context(|| format!("replacing {name}"))?;
     }
     conn.execute_batch(&format!(
-        "CREATE TABLE main.\"{name}\" AS SELECT * FROM detect_out ORDER BY {keys}; COMMIT"
+        "CREATE TABLE {table} AS SELECT * FROM detect_out ORDER BY {keys}; COMMIT"
     ))
     .with_context(|| format!("writing table {name}"))?;
     Ok(rows)

@@ -61,9 +61,10 @@ pub struct Args {
     /// labels.jsonl shape: one JSON object per injection.
     #[arg(long, value_name = "PATH")]
     labels_jsonl: Option<PathBuf>,
-    /// With --format tsb-ad: the series' grain (account_day: a file per account; platform_day: one).
-    #[arg(long, value_enum, default_value_t = Grain::AccountDay)]
-    grain: Grain,
+    /// With --format tsb-ad only: the series' grain, account_day (a file per account, the default)
+    /// or platform_day (one file).
+    #[arg(long, value_enum, value_name = "account_day|platform_day")]
+    grain: Option<Grain>,
     /// Overwrite the output file(s) if they exist.
     #[arg(long)]
     force: bool,
@@ -113,6 +114,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     db::require_dataset(&conn, &args.db.db)?;
     if args.format == Some(ExportFormat::TsbAd) {
         return tsb_ad(&conn, &args);
+    }
+    if args.grain.is_some() {
+        bail!("--grain applies to --format tsb-ad only; allowed: --format tsb-ad --grain account_day|platform_day");
     }
     if let (Some(path), None) = (&args.labels_jsonl, &args.out) {
         write_labels(&conn, path, args.force, &args.db.db)?;
@@ -207,10 +211,12 @@ fn tsb_ad(conn: &duckdb::Connection, args: &Args) -> Result<ExitCode> {
         bail!("--format tsb-ad writes its own series; allowed: without --table and --labels-jsonl");
     }
     let started = Instant::now();
-    let (files, rows) = crate::score::tsb_ad::write(conn, dir, args.grain, args.force)?;
+    let grain = args.grain.unwrap_or(Grain::AccountDay);
+    crate::score::require_anomalies(conn, &args.db.db)?;
+    let (files, rows) = crate::score::tsb_ad::write(conn, dir, grain, args.force, &args.db.db)?;
     crate::out!(
         "wrote {files} TSB-AD series ({rows} rows at {}) to {}/{} and their list to {}/{} ({:.2} s)",
-        args.grain.name(),
+        grain.name(),
         dir.display(),
         crate::score::tsb_ad::SERIES,
         dir.display(),

@@ -46,13 +46,13 @@ pub struct Args {
     #[arg(long, value_name = "T", group = "rule", allow_hyphen_values = true, value_parser = finite)]
     threshold: Option<f64>,
     /// Flag the K highest-scoring units (ties at the K-th score all flagged).
-    #[arg(long, value_name = "K", group = "rule", value_parser = super::whole::<1, { u32::MAX as u64 }>)]
+    #[arg(long, value_name = "K", group = "rule", allow_hyphen_values = true, value_parser = super::whole::<1, { u32::MAX as u64 }>)]
     top_k: Option<u64>,
     /// Flag at the threshold with the best overall point F1: optimistic, it is chosen with the labels.
     #[arg(long, group = "rule")]
     best_f1: bool,
     /// Days after an injection's last day in which a flag still detects it.
-    #[arg(long, value_name = "DAYS", default_value_t = 0, value_parser = super::whole::<0, 366>)]
+    #[arg(long, value_name = "DAYS", default_value_t = 0, allow_hyphen_values = true, value_parser = super::whole::<0, 366>)]
     grace_days: u64,
     /// Also report point-adjusted F1 (inflates scores; printed beside a random detector's).
     #[arg(long)]
@@ -76,6 +76,14 @@ fn finite(s: &str) -> Result<f64, String> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let source = Source::parse(&args.predictions);
+    if !args.no_record {
+        // Fail before the work if the results could not be recorded (another process has the
+        // database open).
+        drop(
+            db::open_rw(&args.db.db, None)
+                .map_err(|e| anyhow::anyhow!("{e:#}; allowed: --no-record to score without recording"))?,
+        );
+    }
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
@@ -91,18 +99,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let outcome = score::evaluate(&conn, &opts)?;
     drop(conn);
-    let recorded = if args.no_record {
-        None
-    } else {
-        Some(record(
-            &args.db.db,
-            &args.memory.memory_limit,
-            &source,
-            &preds,
-            &opts,
-            &outcome,
-        )?)
-    };
+    // Printed even when recording fails: the work is done.
+    let recorded =
+        (!args.no_record).then(|| record(&args.db.db, &args.memory.memory_limit, &source, &preds, &opts, &outcome));
 
     let overall = |m: &str| {
         outcome
@@ -127,8 +126,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         overall("positives"),
         overall("instances"),
         started.elapsed().as_secs_f64(),
-        match recorded {
-            Some(run) => format!("; recorded as run {run} in score_results"),
+        match &recorded {
+            Some(Ok(run)) => format!("; recorded as run {run} in score_results"),
+            Some(Err(_)) => "; NOT recorded (below)".into(),
             None => String::new(),
         }
     );
@@ -145,6 +145,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let text = long(&outcome.metrics, args.format == ScoreFormat::Json);
             let _ = crate::stdio::write_out(text.as_bytes());
         }
+    }
+    if let Some(Err(e)) = recorded {
+        return Err(e.context(
+            "recording the scores in score_results (the metrics above are complete; --no-record skips recording)",
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

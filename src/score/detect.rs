@@ -57,7 +57,7 @@ impl Method {
     }
 
     /// How many earlier points a window of `days` holds: days, or for seasonal_z same weekdays.
-    fn points(self, days: u32) -> u32 {
+    pub fn points(self, days: u32) -> u32 {
         match self {
             Method::SeasonalZ => (days / 7).max(1),
             _ => days,

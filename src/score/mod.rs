@@ -324,13 +324,13 @@ fn run(conn: &Connection, name: &str, sql: &str) -> Result<()> {
         .with_context(|| format!("scoring (sql/score/{name}.sql)"))
 }
 
-/// The threshold a query found; none (fewer units than K) flags everything.
+/// The threshold a query found; none (no candidate) flags nothing.
 fn found_threshold(conn: &Connection, sql: &str) -> Result<f64> {
     let mut stmt = conn.prepare(sql.trim().trim_end_matches(';'))?;
     let mut rows = stmt.query([]).context("finding the threshold")?;
     Ok(match rows.next()? {
-        Some(r) => r.get::<_, f64>(0)?,
-        None => f64::NEG_INFINITY,
+        Some(r) => r.get::<_, Option<f64>>(0)?.unwrap_or(f64::INFINITY),
+        None => f64::INFINITY,
     })
 }
 

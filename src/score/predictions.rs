@@ -58,7 +58,9 @@ pub fn check_table_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        bail!("table:{name}: allowed: a table name of lower-case letters, digits and _ (not starting with a digit)");
+        bail!(
+            "table:{name}: allowed: a table name of at most 63 lower-case letters, digits and _ (not starting with a digit)"
+        );
     }
     Ok(())
 }
@@ -70,14 +72,22 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE score_raw AS SELECT * FROM {relation}"
     ))
-    .map_err(|e| anyhow::anyhow!("reading predictions {shown}: {}", first_line(&e.to_string())))?;
-    let at = |rowid: i64| {
-        if csv {
-            format!("{shown}, line {}", rowid + 2)
-        } else {
-            format!("{shown}, row {}", rowid + 1)
-        }
+    .map_err(|e| {
+        let what = match (source, csv) {
+            (Source::Table(_), _) => "allowed: a table or view that can be read",
+            (_, true) => "allowed: a UTF-8 CSV file with a header row and the same fields in every row",
+            (_, false) => "allowed: a Parquet file",
+        };
+        anyhow::anyhow!("reading predictions {shown}: {}; {what}", first_line(&e.to_string()))
+    })?;
+    let position = |rowid: i64| match source {
+        Source::File(path) if csv => match csv_line(path, rowid) {
+            Some(line) => format!("line {line}"),
+            None => format!("row {}", rowid + 1),
+        },
+        _ => format!("row {}", rowid + 1),
     };
+    let at = |rowid: i64| format!("{shown}, {}", position(rowid));
 
     let columns: Vec<String> = {
         let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE score_raw)")?;
@@ -90,6 +100,28 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         _ => &["score", "flag", "service"],
     };
     let allowed: Vec<&str> = keys.iter().chain(optional).copied().collect();
+    if let [only] = columns.as_slice()
+        && only.contains([',', ';', '\t', '|'])
+    {
+        bail!(
+            "{shown}: the header `{only}` does not split into columns like the rows do (a row with more or fewer fields than the header, or a trailing separator); allowed: the same fields in every row"
+        );
+    }
+    for c in &columns {
+        if let Some((base, n)) = c.rsplit_once('_')
+            && n.chars().all(|d| d.is_ascii_digit())
+            && columns.iter().any(|x| x == base)
+        {
+            bail!("{shown}: column `{base}` appears more than once; allowed: each column once");
+        }
+        if c.starts_with("column") && c[6..].chars().all(|d| d.is_ascii_digit()) && !c[6..].is_empty() {
+            bail!(
+                "{shown}: a column has no name (such as a pandas index: write with index=False); allowed at --grain {}: {}",
+                grain.name(),
+                allowed.join(", ")
+            );
+        }
+    }
     for c in &columns {
         if !allowed.contains(&c.as_str()) {
             let hint = allowed
@@ -138,7 +170,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         ));
         let (cond, problem, what) = match *k {
             "date" => (
-                "TRY_CAST(trim(date::VARCHAR) AS DATE) IS NULL".to_string(),
+                "NOT regexp_full_match(trim(date::VARCHAR), '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}') OR TRY_CAST(trim(date::VARCHAR) AS DATE) IS NULL".to_string(),
                 "is not a date",
                 "an ISO date such as 2025-03-01".to_string(),
             ),
@@ -148,7 +180,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
                 SERVICES.join(", "),
             ),
             id => (
-                format!("TRY_CAST(trim({id}::VARCHAR) AS BIGINT) IS NULL"),
+                format!("NOT regexp_full_match(trim({id}::VARCHAR), '[0-9]{{1,18}}')"),
                 "is not a whole number",
                 format!("an {id} of the dataset"),
             ),
@@ -250,27 +282,34 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     .with_context(|| format!("normalising {shown}"))?;
 
     let key = "account_id, date, service, chat_id";
-    let dup: Option<(i64, i64, i64)> = conn
+    let dup: Option<(i64, i64)> = conn
         .query_row(
             &format!(
-                "SELECT min(row_id), max(row_id), count(*) OVER ()
-                 FROM score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
+                "SELECT min(row_id), count(*) OVER () FROM score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
             ),
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .context("looking for duplicate units")?;
-    if let Some((first, second, n)) = dup {
+    if let Some((first, n)) = dup {
+        let next: i64 = conn.query_row(
+            "SELECT min(d.row_id) FROM score_input d, (SELECT * FROM score_input WHERE row_id = ?) f
+             WHERE d.row_id > f.row_id AND d.account_id IS NOT DISTINCT FROM f.account_id
+               AND d.date = f.date AND d.service = f.service AND d.chat_id = f.chat_id",
+            [first],
+            |r| r.get(0),
+        )?;
         let unit = describe_unit(conn, first)?;
-        let second = if csv {
-            format!("line {}", second + 2)
+        let hint = if grain == Grain::AccountDay && has("service") {
+            " (one row per service? that is --grain account_service_day)"
         } else {
-            format!("row {}", second + 1)
+            ""
         };
         bail!(
-            "{}: {unit} appears again at {second}{}; allowed: one row per unit of --grain {}",
+            "{}: {unit} appears again at {}{}{hint}; allowed: one row per unit of --grain {}",
             at(first),
+            position(next),
             if n > 1 {
                 format!(" ({n} units appear more than once)")
             } else {
@@ -354,26 +393,51 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
     match source {
         Source::Table(name) => {
             check_table_name(name)?;
-            let n: i64 = conn.query_row(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-                [name],
-                |r| r.get(0),
-            )?;
-            if n == 0 {
+            // Qualified by the database's catalog: `main.` alone would find gen's temporary
+            // tables of the same name first.
+            let found: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT table_catalog, table_name FROM information_schema.tables
+                     WHERE table_catalog = current_database() AND table_schema = 'main' AND lower(table_name) = ?",
+                    [name],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((catalog, table)) = found else {
                 bail!("table:{name}: no such table or view in the database");
-            }
-            Ok((format!("main.\"{name}\""), false))
+            };
+            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            Ok((format!("{}.main.{}", quote(&catalog), quote(&table)), false))
         }
         Source::File(path) => {
-            if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            let text = path.to_string_lossy();
+            if text.contains(['*', '?', '[']) {
                 bail!(
-                    "predictions {}: no such file; allowed: a .csv, .parquet or .pq file, or table:NAME",
+                    "predictions {}: allowed: a file name without *, ? or [ (DuckDB would read it as a pattern of several files)",
                     path.display()
                 );
             }
-            let quoted = path.to_string_lossy().replace('\'', "''");
-            match extension(path).as_deref() {
-                Some("csv") => Ok((format!("read_csv('{quoted}', header = true, all_varchar = true)"), true)),
+            match std::fs::metadata(path) {
+                Err(_) => bail!(
+                    "predictions {}: no such file; allowed: a .csv, .parquet or .pq file, or table:NAME",
+                    path.display()
+                ),
+                Ok(m) if !m.is_file() => bail!(
+                    "predictions {}: is not a regular file (a directory, pipe or device); allowed: a .csv, .parquet or .pq file",
+                    path.display()
+                ),
+                Ok(m) if m.len() == 0 => bail!(
+                    "predictions {}: is empty; allowed: a header row and one row per unit",
+                    path.display()
+                ),
+                Ok(_) => {}
+            }
+            let quoted = text.replace('\'', "''");
+            match crate::outfile::extension(path).as_deref() {
+                Some("csv") => Ok((
+                    format!("read_csv('{quoted}', header = true, all_varchar = true, skip = 0)"),
+                    true,
+                )),
                 Some("parquet" | "pq") => Ok((format!("read_parquet('{quoted}')"), false)),
                 _ => bail!(
                     "{}: cannot tell the format from the name; allowed: a .csv, .parquet or .pq file, or table:NAME",
@@ -384,8 +448,39 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
     }
 }
 
-fn extension(path: &Path) -> Option<String> {
-    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+/// The line of a CSV file where data record `record` (0 = the first after the header) starts:
+/// blank lines are skipped and a quoted field may span lines, as DuckDB reads them.
+fn csv_line(path: &Path, record: i64) -> Option<usize> {
+    let bytes = std::fs::read(path).ok()?;
+    let (mut line, mut start, mut in_quotes, mut content, mut seen) = (1usize, 1usize, false, false, -1i64);
+    let mut skip_line = false;
+    for &b in &bytes {
+        match b {
+            b'"' if !skip_line => {
+                in_quotes = !in_quotes;
+                content = true;
+            }
+            b'\n' if !in_quotes => {
+                skip_line = false;
+                if content {
+                    if seen == record {
+                        return Some(start);
+                    }
+                    seen += 1;
+                }
+                line += 1;
+                start = line;
+                content = false;
+            }
+            b'\n' => line += 1,
+            b'\r' | b' ' | b'\t' => {}
+            // A line starting with # is a comment to DuckDB's CSV sniffer.
+            b'#' if !content && !in_quotes => skip_line = true,
+            _ if skip_line => {}
+            _ => content = true,
+        }
+    }
+    (content && seen == record).then_some(start)
 }
 
 /// A unit of score_input (by row), as a reader would name it.

@@ -39,7 +39,8 @@ const VALUES: [&str; 8] = [
 ];
 
 /// Writes the files for `grain` (account_day or platform_day) into `dir`; returns (files, rows).
-pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result<(usize, u64)> {
+/// `database` is the file being read: never inside what `--force` replaces.
+pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database: &Path) -> Result<(usize, u64)> {
     let (entity, group) = match grain {
         Grain::AccountDay => ("ad.account_id", "ad.account_id, ad.date"),
         Grain::PlatformDay => ("0::BIGINT", "ad.date"),
@@ -48,19 +49,47 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
             other.name()
         ),
     };
-    if dir.exists() && !force {
-        bail!("{} exists; pass --force to replace it", dir.display());
+    if dir.as_os_str() == "-" {
+        bail!("--format tsb-ad writes a directory, not standard output; allowed: --out DIR");
+    }
+    if let Some(ext) = crate::outfile::extension(dir).filter(|e| ["csv", "parquet", "pq"].contains(&e.as_str())) {
+        bail!(
+            "{}: --format tsb-ad writes a directory of files, not one .{ext} file; allowed: --out DIR",
+            dir.display()
+        );
+    }
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!(
+                "{} exists and is not a directory; allowed: a new directory, or an earlier TSB-AD export with --force",
+                dir.display()
+            );
+        }
+        if !force {
+            bail!(
+                "{} exists; pass --force to replace it (an earlier TSB-AD export)",
+                dir.display()
+            );
+        }
+        if !is_export(dir) || inside(database, dir) {
+            bail!(
+                "{} holds more than a TSB-AD export ({SERIES}/*.csv and {LIST}), so --force will not replace it; allowed: a new directory, or an earlier export",
+                dir.display()
+            );
+        }
     }
     let parent = crate::outfile::existing_dir(dir, "export")?;
     let name = dir
         .file_name()
         .context("the output directory has no name")?
         .to_string_lossy();
-    let temp = parent.join(format!(".{name}.gen-tmp-{}", std::process::id()));
-    let _cleanup = crate::signals::remove_on_exit(temp.clone());
-    crate::signals::remove_path(&temp);
-    std::fs::create_dir_all(temp.join(SERIES)).with_context(|| format!("creating {}", temp.display()))?;
-    std::fs::create_dir_all(temp.join(LIST_DIR)).with_context(|| format!("creating {}", temp.display()))?;
+    let prefix = format!(".{name}.gen-tmp-");
+    crate::outfile::remove_stale(parent, &prefix);
+    let guard = TempDir::new(parent.join(format!("{prefix}{}", std::process::id())));
+    let temp = &guard.path.clone();
+    std::fs::create_dir_all(temp.join(SERIES))
+        .and_then(|()| std::fs::create_dir_all(temp.join(LIST_DIR)))
+        .with_context(|| format!("creating {}", temp.display()))?;
 
     let sums = VALUES[..7]
         .iter()
@@ -120,7 +149,7 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
             current
                 .take()
                 .expect("checked")
-                .finish(&temp, files, grain, &mut manifest)?;
+                .finish(temp, files, grain, &mut manifest)?;
         }
         let s = current.get_or_insert_with(|| Series::new(entity, &date));
         let label: i32 = r.get(10)?;
@@ -136,14 +165,86 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool) -> Result
     }
     if let Some(s) = current.take() {
         files += 1;
-        s.finish(&temp, files, grain, &mut manifest)?;
+        s.finish(temp, files, grain, &mut manifest)?;
     }
     std::fs::write(temp.join(LIST), manifest).with_context(|| format!("writing {LIST}"))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
-    }
-    std::fs::rename(&temp, dir).with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
+    guard.commit(dir)?;
     Ok((files, total))
+}
+
+/// True if `dir` holds nothing but an export of ours: `TSB-AD-M/*_UsageGen_id_*.csv` and the list.
+fn is_export(dir: &Path) -> bool {
+    let names = |d: &Path| -> Option<Vec<String>> {
+        let entries = std::fs::read_dir(d).ok()?;
+        entries
+            .map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect()
+    };
+    let top = names(dir).unwrap_or_default();
+    let series = names(&dir.join(SERIES)).unwrap_or_default();
+    let lists = names(&dir.join(LIST_DIR)).unwrap_or_default();
+    top.iter().all(|n| n == SERIES || n == LIST_DIR)
+        && dir.join(LIST).is_file()
+        && lists.iter().all(|n| n == "UsageGen.csv")
+        && series
+            .iter()
+            .all(|n| n.ends_with(".csv") && n.contains("_UsageGen_id_") && dir.join(SERIES).join(n).is_file())
+}
+
+/// True if `file` (the database) is inside `dir`.
+fn inside(file: &Path, dir: &Path) -> bool {
+    match (file.canonicalize(), dir.canonicalize()) {
+        (Ok(f), Ok(d)) => f.starts_with(d),
+        _ => true,
+    }
+}
+
+/// The export being written: removed on every way out but [`TempDir::commit`].
+struct TempDir {
+    path: PathBuf,
+    committed: bool,
+    _on_signal: crate::signals::Registered,
+}
+
+impl TempDir {
+    fn new(path: PathBuf) -> TempDir {
+        crate::signals::remove_path(&path);
+        TempDir {
+            _on_signal: crate::signals::remove_on_exit(path.clone()),
+            path,
+            committed: false,
+        }
+    }
+
+    /// Moves the finished export to `dir`; an earlier one (checked to be an export) is moved
+    /// aside first and removed after, so a failure leaves one or the other in place.
+    fn commit(mut self, dir: &Path) -> Result<()> {
+        let old = self.path.with_file_name(
+            self.path
+                .file_name()
+                .expect("named")
+                .to_string_lossy()
+                .replace(".gen-tmp-", ".gen-old-"),
+        );
+        if dir.exists() {
+            std::fs::rename(dir, &old).with_context(|| format!("moving the earlier {} aside", dir.display()))?;
+        }
+        if let Err(e) = std::fs::rename(&self.path, dir) {
+            let _ = std::fs::rename(&old, dir);
+            return Err(e).with_context(|| format!("renaming {} to {}", self.path.display(), dir.display()));
+        }
+        self.committed = true;
+        crate::signals::remove_path(&old);
+        Ok(())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            crate::signals::remove_path(&self.path);
+        }
+    }
 }
 
 /// One entity's rows being collected.
