@@ -129,15 +129,72 @@ fn failed_check_aborts_the_load_and_keeps_the_previous_dataset() {
     assert_ne!(broken, view_sql, "the view's total_cost expression moved: {view_sql}");
     set_joint_view(&db, &broken);
     let before = fingerprint(&db);
-    let (code, _, err) = run(&reload_sample(&db, &["--seed", "99"]));
+    let export = dir.path().join("joint.csv");
+    let (code, _, err) = run(&reload_sample(&db, &["--seed", "99", "--export", path_str(&export)]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("FAILED check joint_info_arithmetic"), "{err}");
     assert!(err.contains("nothing was committed"), "{err}");
     assert_eq!(fingerprint(&db), before);
+    // --export writes only after the checks pass: no file, no temporary.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("joint")), "{names:?}");
     set_joint_view(&db, view_sql);
     ok(&["check", "--db", path_str(&db)]);
 }
 
 fn set_joint_view(db: &std::path::Path, create_sql: &str) {
     tamper(db, &create_sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1));
+}
+
+#[test]
+fn load_export_writes_what_gen_export_writes_and_checks_the_file_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("one.duckdb");
+    let csv = dir.path().join("joint.csv");
+    let said = ok(&[
+        "load",
+        "--db",
+        path_str(&db),
+        "--config",
+        common::SAMPLE,
+        "--export",
+        path_str(&csv),
+    ]);
+    assert!(said.contains("wrote 264319 rows of joint_info to"), "{said}");
+    let again = dir.path().join("again.csv");
+    ok(&["export", "--db", path_str(&db), "--out", path_str(&again)]);
+    assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
+    // An existing file needs --force, and is refused before a database is made.
+    let other = dir.path().join("two.duckdb");
+    let (code, _, err) = run(&[
+        "load",
+        "--db",
+        path_str(&other),
+        "--config",
+        common::SAMPLE,
+        "--export",
+        path_str(&csv),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists; pass --force"), "{err}");
+    assert!(!other.exists());
+    let pq = dir.path().join("joint.parquet");
+    ok(&[
+        "load",
+        "--db",
+        path_str(&other),
+        "--config",
+        common::SAMPLE,
+        "--export",
+        path_str(&pq),
+        "--format",
+        "parquet",
+    ]);
+    let pq_again = dir.path().join("again.parquet");
+    ok(&["export", "--db", path_str(&other), "--out", path_str(&pq_again)]);
+    assert!(std::fs::read(&pq).unwrap().starts_with(b"PAR1"));
+    assert_eq!(std::fs::read(&pq).unwrap(), std::fs::read(&pq_again).unwrap());
 }

@@ -3,7 +3,7 @@
 //! written — never over the database, never over a file without `--force`, atomically through a
 //! temporary file, `-` for standard output — is `outfile`'s.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -33,6 +33,9 @@ impl ExportFormat {
     }
 }
 
+/// Parquet rows per row group unless `--row-group-size` says otherwise (DuckDB's own default).
+pub const ROW_GROUP_SIZE: u64 = 122_880;
+
 /// File extensions and the format each one means.
 const EXTENSIONS: [(&str, ExportFormat); 3] = [
     ("csv", ExportFormat::Csv),
@@ -55,7 +58,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME", default_value = "joint_info")]
     table: String,
     /// Parquet row-group size in rows.
-    #[arg(long, value_name = "ROWS", default_value_t = 122_880, value_parser = super::whole::<1, 1_000_000_000>)]
+    #[arg(long, value_name = "ROWS", default_value_t = ROW_GROUP_SIZE, value_parser = super::whole::<1, 1_000_000_000>)]
     row_group_size: u64,
     /// Also (or, without --out, only) write the anomaly labels in the original generator's
     /// labels.jsonl shape: one JSON object per injection.
@@ -134,15 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .context("reading output.path from the loaded config")?,
         ),
     };
-    let out = Output::open(&path, args.force, &outfile::protected(&args.db.db), true, "export")?;
-    let format = outfile::choose_format(
-        &path,
-        args.format,
-        &EXTENSIONS,
-        ExportFormat::Csv,
-        out.is_stream(),
-        ExportFormat::name,
-    )?;
+    let (out, format) = open_output(&path, args.format, args.force, &args.db.db, true)?;
     if out.is_stdout() {
         refuse_appending_stdout()?;
     }
@@ -156,19 +151,55 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         write_labels(&conn, labels, args.force, &args.db.db)?;
     }
+    copy(&conn, table, order, &path, out, format, args.row_group_size)
+}
+
+/// Where `gen export` or `gen load --export` writes, checked before any work: the output (its
+/// temporary file) and the format, from `--format` or the extension.
+pub fn open_output(
+    path: &Path,
+    format: Option<ExportFormat>,
+    force: bool,
+    db: &Path,
+    stdout_ok: bool,
+) -> Result<(Output, ExportFormat)> {
+    if format == Some(ExportFormat::TsbAd) {
+        bail!("--format tsb-ad is gen export's; allowed here: csv or parquet");
+    }
+    let out = Output::open(path, force, &outfile::protected(db), stdout_ok, "export")?;
+    let format = outfile::choose_format(
+        path,
+        format,
+        &EXTENSIONS,
+        ExportFormat::Csv,
+        out.is_stream(),
+        ExportFormat::name,
+    )?;
+    Ok((out, format))
+}
+
+/// Writes `table` in its fixed order to `out` with DuckDB's `COPY` and prints the summary.
+pub fn copy(
+    conn: &duckdb::Connection,
+    table: &str,
+    order: &str,
+    path: &Path,
+    out: Output,
+    format: ExportFormat,
+    row_group_size: u64,
+) -> Result<ExitCode> {
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
-        ExportFormat::Parquet | ExportFormat::TsbAd => format!(
-            "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {}",
-            args.row_group_size
-        ),
+        ExportFormat::Parquet | ExportFormat::TsbAd => {
+            format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {}", row_group_size)
+        }
     };
     let sql = format!(
         "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({options})",
         out.write_path().to_string_lossy().replace('\'', "''")
     );
     let started = Instant::now();
-    let interrupt = crate::signals::interrupt_on_signal(&conn);
+    let interrupt = crate::signals::interrupt_on_signal(conn);
     let rows = match conn.execute(&sql, []) {
         Ok(rows) => rows,
         Err(e) if out.is_stream() && e.to_string().contains("Broken pipe") => return Ok(ExitCode::SUCCESS),

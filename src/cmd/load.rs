@@ -40,6 +40,16 @@ pub struct Args {
     storage_version: String,
     #[command(flatten)]
     memory: MemoryArgs,
+    /// After the load commits, also write the joint view to this file as `gen export` would (the
+    /// same order, format and atomic rename): one step from a config to a CSV.
+    #[arg(long, value_name = "PATH")]
+    export: Option<std::path::PathBuf>,
+    /// The --export file's format [default: from its extension (.csv, .parquet, .pq)].
+    #[arg(long, value_enum, requires = "export")]
+    format: Option<super::export::ExportFormat>,
+    /// Replace an existing --export file.
+    #[arg(long, requires = "export")]
+    force: bool,
     /// Also write the load's figures as one JSON object to this file (used by `gen bench`).
     #[arg(long, value_name = "PATH", hide = true)]
     stats_json: Option<std::path::PathBuf>,
@@ -62,6 +72,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let target = LoadTarget::new(&args.db.db)?;
     let dir = crate::outfile::existing_dir(&args.db.db, "create database")?;
+    // The export's file is checked (and its temporary opened) before any work, like the config.
+    let export = match &args.export {
+        Some(path) => Some((
+            path,
+            super::export::open_output(path, args.format, args.force, &args.db.db, false)?,
+        )),
+        None => None,
+    };
     size_check(&config, dir)?;
     let spill = SpillDir::new(dir);
 
@@ -153,7 +171,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 std::fs::write(path, stats_json(&stats, total, threads))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            Ok(ExitCode::SUCCESS)
+            match export {
+                Some((path, (out, format))) => export_joint(&args, path, out, format),
+                None => Ok(ExitCode::SUCCESS),
+            }
         }
         Err(LoadError::ChecksFailed(stats)) => {
             print_failures(&stats.checks);
@@ -171,6 +192,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.db.db.display()
         ))),
     }
+}
+
+/// `--export`: the committed dataset's joint view, written as `gen export` writes it.
+fn export_joint(
+    args: &Args,
+    path: &Path,
+    out: crate::outfile::Output,
+    format: super::export::ExportFormat,
+) -> Result<ExitCode> {
+    let spill = SpillDir::in_temp();
+    let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
+    db::set_threads(&conn, 1)?;
+    let (table, order) = super::export::EXPORTABLE[0];
+    super::export::copy(&conn, table, order, path, out, format, super::export::ROW_GROUP_SIZE).with_context(|| {
+        format!(
+            "{} is loaded, but the export failed (gen export --db {} --out {} writes it)",
+            args.db.db.display(),
+            args.db.db.display(),
+            path.display()
+        )
+    })
 }
 
 /// Database bytes per joint row, all tables included (measured: 62.7 MB for the default's 2.65 M
