@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::Duration;
@@ -152,49 +153,39 @@ fn set_joint_view(db: &std::path::Path, create_sql: &str) {
 #[test]
 fn load_export_writes_what_gen_export_writes_and_checks_the_file_first() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("one.duckdb");
-    let csv = dir.path().join("joint.csv");
-    let said = ok(&[
-        "load",
-        "--db",
-        path_str(&db),
-        "--config",
-        common::SAMPLE,
-        "--export",
-        path_str(&csv),
-    ]);
+    let load = |db: &Path, export: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "load",
+            "--db",
+            path_str(db),
+            "--config",
+            common::SAMPLE,
+            "--export",
+            path_str(export),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // The same bytes as gen export of the loaded database, in CSV and in Parquet.
+    let (db, other) = (dir.path().join("one.duckdb"), dir.path().join("two.duckdb"));
+    let (csv, pq) = (dir.path().join("joint.csv"), dir.path().join("joint.parquet"));
+    let (code, said, err) = load(&db, &csv, &[]);
+    assert_eq!(code, 0, "{err}");
     assert!(said.contains("wrote 264319 rows of joint_info to"), "{said}");
-    let again = dir.path().join("again.csv");
-    ok(&["export", "--db", path_str(&db), "--out", path_str(&again)]);
-    assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
     // An existing file needs --force, and is refused before a database is made.
-    let other = dir.path().join("two.duckdb");
-    let (code, _, err) = run(&[
-        "load",
-        "--db",
-        path_str(&other),
-        "--config",
-        common::SAMPLE,
-        "--export",
-        path_str(&csv),
-    ]);
+    let (code, _, err) = load(&other, &csv, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("already exists; pass --force"), "{err}");
     assert!(!other.exists());
-    let pq = dir.path().join("joint.parquet");
-    ok(&[
-        "load",
-        "--db",
-        path_str(&other),
-        "--config",
-        common::SAMPLE,
-        "--export",
-        path_str(&pq),
-        "--format",
-        "parquet",
-    ]);
-    let pq_again = dir.path().join("again.parquet");
-    ok(&["export", "--db", path_str(&other), "--out", path_str(&pq_again)]);
+    assert_eq!(load(&other, &pq, &["--format", "parquet"]).0, 0);
     assert!(std::fs::read(&pq).unwrap().starts_with(b"PAR1"));
-    assert_eq!(std::fs::read(&pq).unwrap(), std::fs::read(&pq_again).unwrap());
+    for (database, file, again) in [(&db, &csv, "again.csv"), (&other, &pq, "again.parquet")] {
+        let again = dir.path().join(again);
+        ok(&["export", "--db", path_str(database), "--out", path_str(&again)]);
+        assert_eq!(
+            std::fs::read(file).unwrap(),
+            std::fs::read(&again).unwrap(),
+            "{again:?}"
+        );
+    }
 }
