@@ -84,7 +84,7 @@ impl Output {
         // Names too: a file this command reads may not exist yet (the WAL appears with a write).
         if protect.iter().any(|p| same_place(p, path)) {
             bail!(
-                "{} is a file this command reads (the database or its WAL); refusing to write the {what} there, with or without --force",
+                "{} is a file this command reads (the database, its WAL or an input); refusing to write the {what} there, with or without --force",
                 path.display()
             );
         }
@@ -92,7 +92,7 @@ impl Output {
             Ok(meta) => {
                 if protected.contains(&(meta.dev(), meta.ino())) {
                     bail!(
-                        "{} is a file this command reads (the database); refusing to write the {what} over it, with or without --force",
+                        "{} is a file this command reads (the database or an input); refusing to write the {what} over it, with or without --force",
                         path.display()
                     );
                 }
@@ -152,6 +152,20 @@ impl Output {
 
     /// The path the writer should write to: the temporary file, the special file, or
     /// `/dev/stdout`.
+    /// Proves the temporary file can be created (the directory is writable, the name not too
+    /// long) by creating and removing it: for a writer that writes only after long work.
+    pub fn probe(&self) -> Result<()> {
+        if let Dest::Replace { temp, .. } = &self.dest {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(temp)
+                .and_then(|_| fs::remove_file(temp))
+                .with_context(|| format!("cannot write {} (tried {})", self.shown.display(), temp.display()))?;
+        }
+        Ok(())
+    }
+
     pub fn write_path(&self) -> &Path {
         match &self.dest {
             Dest::Stdout => Path::new("/dev/stdout"),

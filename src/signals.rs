@@ -20,6 +20,14 @@ type Registry<T> = Mutex<Vec<(u64, T)>>;
 static INTERRUPTS: Registry<Arc<InterruptHandle>> = Mutex::new(Vec::new());
 static TEMPS: Registry<PathBuf> = Mutex::new(Vec::new());
 
+/// What an exit on a signal says happened; [`set_exit_note`] changes it once work is committed.
+static EXIT_NOTE: Mutex<&'static str> = Mutex::new("nothing was committed; temporary files removed");
+
+/// Says what an exit on a signal leaves from now on (say, a load committed before its export).
+pub fn set_exit_note(note: &'static str) {
+    *lock(&EXIT_NOTE) = note;
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -33,7 +41,7 @@ pub fn install() {
             for (_, path) in lock(&TEMPS).iter() {
                 remove_path(path);
             }
-            crate::err!("gen: interrupted; stopped (nothing was committed; temporary files removed)");
+            crate::err!("gen: interrupted; stopped ({})", *lock(&EXIT_NOTE));
             // SAFETY: `_exit` ends the process without running destructors or atexit handlers,
             // which another thread may be inside (DuckDB's); it has no other preconditions. An
             // open DuckDB transaction is discarded as on any process exit.

@@ -177,6 +177,22 @@ fn load_export_writes_what_gen_export_writes_and_checks_the_file_first() {
     assert_eq!(code, 2);
     assert!(err.contains("already exists; pass --force"), "{err}");
     assert!(!other.exists());
+    // Nor a file the load reads, even with --force.
+    let config = dir.path().join("config.csv");
+    std::fs::copy(common::SAMPLE, &config).unwrap();
+    let (code, _, err) = run(&[
+        "load",
+        "--db",
+        path_str(&other),
+        "--config",
+        path_str(&config),
+        "--export",
+        path_str(&config),
+        "--force",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is a file this command reads"), "{err}");
+    assert!(!other.exists());
     assert_eq!(load(&other, &pq, &["--format", "parquet"]).0, 0);
     assert!(std::fs::read(&pq).unwrap().starts_with(b"PAR1"));
     for (database, file, again) in [(&db, &csv, "again.csv"), (&other, &pq, "again.parquet")] {

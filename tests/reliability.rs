@@ -511,7 +511,7 @@ fn the_wal_name_and_a_symlinked_database() {
         "csv",
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("the database or its WAL"), "{err}");
+    assert!(err.contains("the database, its WAL or an input"), "{err}");
     assert!(!wal.exists());
     let link = dir.path().join("link.duckdb");
     std::os::unix::fs::symlink(&db, &link).unwrap();

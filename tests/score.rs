@@ -596,7 +596,7 @@ fn bad_predictions_are_refused_and_nothing_is_written() {
             Some("account_id,date,flag\n1,2025-01-01,1,9\n1,2025-01-02,1,9\n"),
             "account_day",
             &[],
-            "ragged.csv: the header `account_id,date,flag` does not split into columns like the rows do",
+            "ragged.csv, line 2: 4 fields where the header has 3; allowed: the header's fields in every row",
         ),
         (
             "twice.csv",
@@ -1007,6 +1007,13 @@ fn tsb_ad_files_hold_each_anomalous_accounts_series() {
     assert_eq!(code, 2);
     assert!(err.contains("holds more than a TSB-AD export"), "{err}");
     assert!(db.exists());
+    // Nor an export someone added a file to, even one named like a series.
+    let added = out.join("TSB-AD-M/999_UsageGen_id_1_Synthetic_tr_0_1st_0.csv");
+    std::fs::write(&added, "mine\n").unwrap();
+    let (code, _, err) = tsb(&out, &["--force"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("holds more than a TSB-AD export"), "{err}");
+    std::fs::remove_file(&added).unwrap();
     // An existing directory needs --force; nothing temporary is left beside it.
     let (code, _, err) = tsb(&out, &[]);
     assert_eq!(code, 2);
@@ -1080,4 +1087,78 @@ fn a_dataset_without_anomalies_to_find_is_refused() {
         err.contains("no anomaly labels a unit of --grain platform_day after the training period"),
         "{err}"
     );
+}
+
+#[test]
+fn a_path_starting_with_a_tilde_is_that_path() {
+    // DuckDB expands a leading ~ to the home directory; gen means the directory named ~ here.
+    let dir = tempfile::tempdir().unwrap();
+    let db = world(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(dir.path().join("~")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(dir.path().join("~/p.csv"), "account_id,date,flag\n1,2025-01-03,1\n").unwrap();
+    std::fs::write(home.join("p.csv"), "account_id,date,flag\n2,2025-01-06,1\n").unwrap();
+    let out = common::gen_cmd()
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .args([
+            "score",
+            "--db",
+            path_str(&db),
+            "--predictions",
+            "~/p.csv",
+            "--format",
+            "csv",
+            "--no-record",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = parse(&String::from_utf8_lossy(&out.stdout));
+    // ~/p.csv here flags account 1 (the cost spike), $HOME/p.csv would flag account 2.
+    assert_metric(&s, "kind=cost_spike", "event_recall", Some(1.0));
+    assert_metric(&s, "kind=outage", "event_recall", Some(0.0));
+    // Written the same way: gen detect into ~/ here, not $HOME.
+    let detect = common::gen_cmd()
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .args([
+            "detect",
+            "--db",
+            path_str(&db),
+            "--method",
+            "platform_z",
+            "--out",
+            "~/d.csv",
+            "--min-history",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(detect.status.success(), "{}", String::from_utf8_lossy(&detect.stderr));
+    assert!(dir.path().join("~/d.csv").exists());
+    assert!(!home.join("d.csv").exists());
+}
+
+#[test]
+fn a_view_over_a_table_named_like_a_scratch_table_reads_the_users_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = world(dir.path());
+    tamper(
+        &db,
+        "CREATE TABLE score_units AS SELECT 1 AS account_id, DATE '2025-01-03' AS date, 1 AS flag;
+         CREATE VIEW my_view AS SELECT * FROM score_units",
+    );
+    let s = parse(&ok(&[
+        "score",
+        "--db",
+        path_str(&db),
+        "--predictions",
+        "table:my_view",
+        "--format",
+        "csv",
+        "--no-record",
+    ]));
+    assert_metric(&s, "overall", "tp", Some(1.0));
 }

@@ -1,13 +1,13 @@
 -- platform_z (platform_day): rolling_z's score (robust_z.sql) on the platform's total daily cost
 -- (every service of every account, summed in whole cents), one series over the calendar, against
 -- the last {points} days.
-CREATE OR REPLACE TEMP TABLE detect_out AS
+CREATE OR REPLACE TEMP TABLE _gen_detect_out AS
 WITH cost AS (
     SELECT date, sum(round(cost * 100)::BIGINT) / 100 AS cost FROM main.service_days GROUP BY ALL
 ),
 series AS (
     SELECT u.date, coalesce(c.cost, 0) AS x
-    FROM score_units u
+    FROM _gen_score_units u
     LEFT JOIN cost c USING (date)
 ),
 windowed AS (

@@ -1,6 +1,6 @@
 -- rolling_z and seasonal_z (account_service_day): a robust z-score of each account-service's
 -- daily cost against its own trailing window. The series is every unit of the
--- account_service_day grain (score_units: dialog every day the account exists, a paid service
+-- account_service_day grain (_gen_score_units: dialog every day the account exists, a paid service
 -- every day of its subscription), with cost 0 on a day without usage; seasonal_z compares a day
 -- with the same weekday only. A day is scored against its series' last {points} points before it
 -- (rolling_z: the last {points} days; seasonal_z: the last {points} same weekdays), if it has at
@@ -9,14 +9,14 @@
 --   mostly idle series), the window's standard deviation, and at least 0.01 (one cent)
 --   score = |z| (rounded to 6 decimals), flag = score >= {threshold}
 -- Days with less history score 0 and are not flagged. Costs are summed in whole cents.
-CREATE OR REPLACE TEMP TABLE detect_out AS
+CREATE OR REPLACE TEMP TABLE _gen_detect_out AS
 WITH cost AS (
     SELECT account_id, date, service, sum(round(cost * 100)::BIGINT) / 100 AS cost
     FROM main.service_days GROUP BY ALL
 ),
 series AS (
     SELECT u.account_id, u.date, u.service, coalesce(c.cost, 0) AS x
-    FROM score_units u
+    FROM _gen_score_units u
     LEFT JOIN cost c USING (account_id, date, service)
 ),
 windowed AS (

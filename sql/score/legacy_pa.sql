@@ -3,10 +3,10 @@
 -- is flagged, every unit of it counts as flagged. Printed beside f1_pa_random: the F1 a detector
 -- flagging each unit independently with the same overall flag rate r gets in expectation (a
 -- segment of L units is hit with probability 1 - (1 - r)^L), computed from the expected counts.
-INSERT INTO score_metrics
+INSERT INTO _gen_score_metrics
 WITH ordered AS (
     SELECT series, date, positive, flagged, row_number() OVER (PARTITION BY series ORDER BY date) AS rn
-    FROM score_scored
+    FROM _gen_score_scored
 ),
 segments AS (
     SELECT series, seg, count(*)::DOUBLE AS len, bool_or(flagged) AS hit
@@ -14,8 +14,8 @@ segments AS (
           FROM ordered WHERE positive)
     GROUP BY series, seg
 ),
-neg AS (SELECT count(*)::DOUBLE AS n, count(*) FILTER (WHERE flagged)::DOUBLE AS fp FROM score_scored WHERE NOT positive),
-rate AS (SELECT count(*) FILTER (WHERE flagged)::DOUBLE / count(*) AS r FROM score_scored),
+neg AS (SELECT count(*)::DOUBLE AS n, count(*) FILTER (WHERE flagged)::DOUBLE AS fp FROM _gen_score_scored WHERE NOT positive),
+rate AS (SELECT count(*) FILTER (WHERE flagged)::DOUBLE / count(*) AS r FROM _gen_score_scored),
 pa AS (
     SELECT sum(len) AS p,
            coalesce(sum(len) FILTER (WHERE hit), 0) AS tp,

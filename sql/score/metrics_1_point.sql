@@ -4,15 +4,15 @@
 --   recall    = tp / positives
 --   f1        = 2 tp / (2 tp + fp + fn)  (0 when tp = 0)
 --   false_alarms_per_1000 = 1000 fp / negatives
-INSERT INTO score_metrics
+INSERT INTO _gen_score_metrics
 WITH neg AS (
     SELECT count(*)::DOUBLE AS n, count(*) FILTER (WHERE flagged)::DOUBLE AS fp
-    FROM score_scored WHERE NOT positive
+    FROM _gen_score_scored WHERE NOT positive
 ),
 pos AS (
     SELECT g.breakdown, g.breakdown_value, count(*)::DOUBLE AS p, count(*) FILTER (WHERE s.flagged)::DOUBLE AS tp
-    FROM score_unit_groups g
-    JOIN score_scored s USING (account_id, date, service, chat_id)
+    FROM _gen_score_unit_groups g
+    JOIN _gen_score_scored s USING (account_id, date, service, chat_id)
     GROUP BY ALL
 )
 SELECT breakdown, breakdown_value, metric, value FROM (

@@ -6,9 +6,9 @@
 --             (positives scoring s / P) x precision at threshold s
 --   auc_roc = P(a positive outscores a negative) + 1/2 P(they tie)
 --   auc_pr_random = P / (P + N) (prevalence), auc_roc_random = 1/2
-INSERT INTO score_metrics
+INSERT INTO _gen_score_metrics
 WITH negs AS (
-    SELECT rank_score AS s, count(*)::DOUBLE AS n_at FROM score_scored WHERE NOT positive GROUP BY 1
+    SELECT rank_score AS s, count(*)::DOUBLE AS n_at FROM _gen_score_scored WHERE NOT positive GROUP BY 1
 ),
 negc AS (
     SELECT s, n_at, sum(n_at) OVER (ORDER BY s DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_ge
@@ -17,8 +17,8 @@ negc AS (
 total AS (SELECT coalesce(sum(n_at), 0)::DOUBLE AS n FROM negs),
 pos AS (
     SELECT g.breakdown, g.breakdown_value, s.rank_score AS s, count(*)::DOUBLE AS p_at
-    FROM score_unit_groups g
-    JOIN score_scored s USING (account_id, date, service, chat_id)
+    FROM _gen_score_unit_groups g
+    JOIN _gen_score_scored s USING (account_id, date, service, chat_id)
     GROUP BY ALL
 ),
 posc AS (

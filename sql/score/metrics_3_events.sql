@@ -9,11 +9,11 @@
 --   attribution_accuracy = among detected instances of one service whose detector named a
 --                       service: the share where the highest-scoring flagged unit in the window
 --                       (then the earliest, then the service name) names the injection's service
-INSERT INTO score_metrics
+INSERT INTO _gen_score_metrics
 WITH hits AS (
     SELECT i.injection, i.target, s.date, s.rank_score, s.pservice
-    FROM score_instances i
-    JOIN score_scored s
+    FROM _gen_score_instances i
+    JOIN _gen_score_scored s
       ON s.entity IS NOT DISTINCT FROM i.entity AND s.date BETWEEN i.start_date AND i.window_end
     WHERE s.flagged
 ),
@@ -29,7 +29,7 @@ named AS (
 ),
 inst AS (
     SELECT i.*, f.first_flag, f.first_flag - i.start_date AS delay, n.named_service
-    FROM score_instances i
+    FROM _gen_score_instances i
     LEFT JOIN first_hit f USING (injection, target)
     LEFT JOIN named n USING (injection, target)
 )
@@ -46,6 +46,6 @@ SELECT breakdown, breakdown_value, metric, value FROM (
              / nullif(count(*) FILTER (WHERE first_flag IS NOT NULL AND service IS NOT NULL AND named_service IS NOT NULL), 0)
                                                                               AS attribution_accuracy
     FROM inst
-    JOIN score_instance_groups g USING (injection, target)
+    JOIN _gen_score_instance_groups g USING (injection, target)
     GROUP BY ALL
 ) UNPIVOT INCLUDE NULLS (value FOR metric IN (instances, detected, event_recall, delay_median_days, delay_p90_days, impact_recall, attribution_accuracy));

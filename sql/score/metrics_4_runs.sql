@@ -4,10 +4,10 @@
 -- grace_days] of an instance of the group on the same entity; it is false when it overlaps no
 -- instance at all.
 --   event_precision = true_runs / (true_runs + false_runs)   NULL when nothing is flagged
-INSERT INTO score_metrics
+INSERT INTO _gen_score_metrics
 WITH ordered AS (
     SELECT series, entity, date, flagged, row_number() OVER (PARTITION BY series ORDER BY date) AS rn
-    FROM score_scored
+    FROM _gen_score_scored
 ),
 flagged AS (
     SELECT series, entity, date, rn - row_number() OVER (PARTITION BY series ORDER BY date) AS island
@@ -20,9 +20,9 @@ runs AS (
 matched AS (
     SELECT DISTINCT r.series, r.island, g.breakdown, g.breakdown_value
     FROM runs r
-    JOIN score_instances i
+    JOIN _gen_score_instances i
       ON r.entity IS NOT DISTINCT FROM i.entity AND r.run_start <= i.window_end AND r.run_end >= i.start_date
-    JOIN score_instance_groups g USING (injection, target)
+    JOIN _gen_score_instance_groups g USING (injection, target)
 ),
 false_runs AS (
     SELECT count(*)::DOUBLE AS n FROM runs r
@@ -31,7 +31,7 @@ false_runs AS (
 true_runs AS (
     SELECT breakdown, breakdown_value, count(*)::DOUBLE AS n FROM matched GROUP BY ALL
 ),
-groups AS (SELECT DISTINCT breakdown, breakdown_value FROM score_instance_groups)
+groups AS (SELECT DISTINCT breakdown, breakdown_value FROM _gen_score_instance_groups)
 SELECT breakdown, breakdown_value, metric, value FROM (
     SELECT g.breakdown, g.breakdown_value,
            coalesce(t.n, 0)                                  AS true_runs,

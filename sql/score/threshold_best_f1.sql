@@ -4,7 +4,7 @@
 -- predicted.
 WITH by_score AS (
     SELECT rank_score AS s, count(*) FILTER (WHERE positive) AS pos, count(*) FILTER (WHERE NOT positive) AS neg
-    FROM score_scored WHERE predicted GROUP BY 1
+    FROM _gen_score_scored WHERE predicted GROUP BY 1
 ),
 cum AS (
     SELECT s, pos,
@@ -13,7 +13,7 @@ cum AS (
     FROM by_score
     WINDOW w AS (ORDER BY s DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
-total AS (SELECT count(*) FILTER (WHERE positive) AS p FROM score_scored)
+total AS (SELECT count(*) FILTER (WHERE positive) AS p FROM _gen_score_scored)
 SELECT s FROM cum, total
 WHERE pos > 0
 ORDER BY 2 * tp / (tp + fp + p) DESC, s DESC

@@ -2,7 +2,7 @@
 -- be billed for that day: dialog on every day it exists, a paid service on every day of its
 -- subscription, and any account-service-day with usage or a label (before or after injection).
 -- Its series is (account, service). A chat_day label (an added chat) labels the dialog unit.
-CREATE OR REPLACE TEMP TABLE score_units AS
+CREATE OR REPLACE TEMP TABLE _gen_score_units AS
 SELECT account_id, date, service, -1::BIGINT AS chat_id,
        account_id::VARCHAR || '/' || service AS series, account_id AS entity
 FROM (
@@ -18,7 +18,7 @@ FROM (
     SELECT account_id, date, coalesce(service, 'dialog') FROM main.anomaly_labels
 );
 
-CREATE OR REPLACE TEMP TABLE score_unit_labels AS
+CREATE OR REPLACE TEMP TABLE _gen_score_unit_labels AS
 SELECT DISTINCT account_id, date, coalesce(service, 'dialog') AS service, -1::BIGINT AS chat_id,
        injection, account_id AS target
 FROM main.anomaly_labels

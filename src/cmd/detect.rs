@@ -112,8 +112,8 @@ fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str)
         "FORMAT parquet, COMPRESSION zstd"
     };
     conn.execute_batch(&format!(
-        "COPY (SELECT * FROM detect_out ORDER BY {keys}) TO '{}' ({options})",
-        out.write_path().to_string_lossy().replace('\'', "''")
+        "COPY (SELECT * FROM _gen_detect_out ORDER BY {keys}) TO '{}' ({options})",
+        crate::db::sql_path(out.write_path())
     ))
     .with_context(|| format!("writing {}", path.display()))?;
     out.commit()?;
@@ -161,7 +161,7 @@ fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<
             .with_context(|| format!("replacing {name}"))?;
     }
     conn.execute_batch(&format!(
-        "CREATE TABLE {table} AS SELECT * FROM detect_out ORDER BY {keys}; COMMIT"
+        "CREATE TABLE {table} AS SELECT * FROM _gen_detect_out ORDER BY {keys}; COMMIT"
     ))
     .with_context(|| format!("writing table {name}"))?;
     Ok(rows)

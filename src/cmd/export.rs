@@ -137,7 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .context("reading output.path from the loaded config")?,
         ),
     };
-    let (out, format) = open_output(&path, args.format, args.force, &args.db.db, true)?;
+    let (out, format) = open_output(&path, args.format, args.force, &outfile::protected(&args.db.db), true)?;
     if out.is_stdout() {
         refuse_appending_stdout()?;
     }
@@ -155,18 +155,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Where `gen export` or `gen load --export` writes, checked before any work: the output (its
-/// temporary file) and the format, from `--format` or the extension.
+/// temporary file) and the format, from `--format` or the extension. `reads` are the files the
+/// command reads (the database and its WAL, a load's config files): never written.
 pub fn open_output(
     path: &Path,
     format: Option<ExportFormat>,
     force: bool,
-    db: &Path,
+    reads: &[PathBuf],
     stdout_ok: bool,
 ) -> Result<(Output, ExportFormat)> {
     if format == Some(ExportFormat::TsbAd) {
         bail!("--format tsb-ad is gen export's; allowed here: csv or parquet");
     }
-    let out = Output::open(path, force, &outfile::protected(db), stdout_ok, "export")?;
+    let out = Output::open(path, force, reads, stdout_ok, "export")?;
     let format = outfile::choose_format(
         path,
         format,
@@ -196,7 +197,7 @@ pub fn copy(
     };
     let sql = format!(
         "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({options})",
-        out.write_path().to_string_lossy().replace('\'', "''")
+        crate::db::sql_path(out.write_path())
     );
     let started = Instant::now();
     let interrupt = crate::signals::interrupt_on_signal(conn);

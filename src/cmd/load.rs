@@ -72,11 +72,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let target = LoadTarget::new(&args.db.db)?;
     let dir = crate::outfile::existing_dir(&args.db.db, "create database")?;
-    // The export's file is checked (and its temporary opened) before any work, like the config.
+    // The export's file is checked (and its temporary opened) before any work, like the config;
+    // it is never one of the files the load reads.
+    let mut reads = crate::outfile::protected(&args.db.db);
+    reads.extend(args.config.config.iter().chain(&args.config.anomalies).cloned());
     let export = match &args.export {
         Some(path) => Some((
             path,
-            super::export::open_output(path, args.format, args.force, &args.db.db, false)?,
+            super::export::open_output(path, args.format, args.force, &reads, false)
+                .and_then(|(out, format)| out.probe().map(|()| (out, format)))?,
         )),
         None => None,
     };
@@ -158,6 +162,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         drop(conn);
         drop(target);
     }
+    if result.is_ok() {
+        signals::set_exit_note("the load was committed");
+    }
     let total = started.elapsed().as_secs_f64();
     let nothing_changed = if args.db.db.exists() {
         format!("{} is as it was", args.db.db.display())
@@ -201,6 +208,7 @@ fn export_joint(
     out: crate::outfile::Output,
     format: super::export::ExportFormat,
 ) -> Result<ExitCode> {
+    signals::set_exit_note("the load was committed; the export was not written and its temporary file was removed");
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::set_threads(&conn, 1)?;

@@ -56,11 +56,8 @@ pub fn set_threads(conn: &Connection, n: usize) -> Result<()> {
 
 /// Sends DuckDB's spilled buffers to `dir` (created by DuckDB when it first spills).
 pub fn set_spill_dir(conn: &Connection, dir: &SpillDir) -> Result<()> {
-    conn.execute_batch(&format!(
-        "SET temp_directory = '{}'",
-        dir.path().to_string_lossy().replace('\'', "''")
-    ))
-    .context("setting DuckDB's spill directory")
+    conn.execute_batch(&format!("SET temp_directory = '{}'", sql_path(dir.path())))
+        .context("setting DuckDB's spill directory")
 }
 
 /// An error unless `path` is an existing DuckDB database file: reading commands never create a
@@ -147,7 +144,7 @@ fn open(path: &Path, mode: AccessMode, storage_version: Option<&str>) -> Result<
 }
 
 fn open_with(path: &Path, config: duckdb::Config) -> Result<Connection> {
-    Connection::open_with_flags(path, config).map_err(|e| {
+    Connection::open_with_flags(literal_path(path), config).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("Could not set lock") || msg.contains("Conflicting lock") {
             anyhow::anyhow!(
@@ -158,6 +155,22 @@ fn open_with(path: &Path, config: duckdb::Config) -> Result<Connection> {
             anyhow::Error::new(e).context(format!("opening database {}", path.display()))
         }
     })
+}
+
+/// A path as DuckDB must be given it to mean exactly that file: DuckDB expands a leading `~` to
+/// the home directory (also after `./`), so a relative path starting with `~` (a directory named
+/// `~`) is made absolute.
+pub fn literal_path(path: &Path) -> PathBuf {
+    if path.as_os_str().as_encoded_bytes().starts_with(b"~") {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// [`literal_path`] as the text of a single-quoted SQL string.
+pub fn sql_path(path: &Path) -> String {
+    literal_path(path).to_string_lossy().replace('\'', "''")
 }
 
 /// True if the schema exists and `dataset` holds a loaded dataset.

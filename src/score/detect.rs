@@ -74,7 +74,7 @@ pub struct Settings {
     pub threshold: f64,
 }
 
-/// Runs the detector into the temporary table `detect_out` (the grain's key columns, score,
+/// Runs the detector into the temporary table `_gen_detect_out` (the grain's key columns, score,
 /// flag); returns its row count.
 pub fn run(conn: &Connection, s: &Settings) -> Result<u64> {
     s.method.grain().create_units(conn)?;
@@ -86,6 +86,6 @@ pub fn run(conn: &Connection, s: &Settings) -> Result<u64> {
         .replace("{threshold}", &format!("{:?}", s.threshold));
     conn.execute_batch(&sql)
         .with_context(|| format!("running the detector {}", s.method.name()))?;
-    let n: i64 = conn.query_row("SELECT count(*) FROM detect_out", [], |r| r.get(0))?;
+    let n: i64 = conn.query_row("SELECT count(*) FROM _gen_detect_out", [], |r| r.get(0))?;
     Ok(n as u64)
 }

@@ -69,8 +69,8 @@ impl Grain {
         }
     }
 
-    /// Creates the temporary tables `score_units` (every unit, keyed account_id, date, service,
-    /// chat_id with '' and -1 where the grain has no such key) and `score_unit_labels` (each
+    /// Creates the temporary tables `_gen_score_units` (every unit, keyed account_id, date, service,
+    /// chat_id with '' and -1 where the grain has no such key) and `_gen_score_unit_labels` (each
     /// labelled unit with the instance — injection and target account — that labelled it).
     pub fn create_units(self, conn: &Connection) -> Result<()> {
         let sql = match self {
@@ -167,7 +167,7 @@ pub struct Outcome {
     pub threshold: Option<f64>,
 }
 
-/// The metrics, in the order of their files (each inserts into `score_metrics`).
+/// The metrics, in the order of their files (each inserts into `_gen_score_metrics`).
 const METRICS: [(&str, &str); 5] = [
     ("metrics_1_point", include_str!("../../sql/score/metrics_1_point.sql")),
     (
@@ -234,13 +234,13 @@ pub fn require_anomalies(conn: &Connection, db: &std::path::Path) -> Result<()> 
     Ok(())
 }
 
-/// Scores the predictions in the temporary table `score_input` (made by [`predictions::read`]
+/// Scores the predictions in the temporary table `_gen_score_input` (made by [`predictions::read`]
 /// after `opts.grain.create_units`) at their grain, then at each coarser grain.
 pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
     conn.execute_batch(
-        "CREATE OR REPLACE TEMP TABLE score_params (grain VARCHAR, grace_days INTEGER, rule VARCHAR, threshold DOUBLE, k BIGINT, clean_until DATE);
-         INSERT INTO score_params SELECT NULL, NULL, NULL, NULL, NULL, max(clean_until) FROM main.anomaly_specs;
-         CREATE OR REPLACE TEMP TABLE score_metrics (breakdown VARCHAR, breakdown_value VARCHAR, metric VARCHAR, value DOUBLE);",
+        "CREATE OR REPLACE TEMP TABLE _gen_score_params (grain VARCHAR, grace_days INTEGER, rule VARCHAR, threshold DOUBLE, k BIGINT, clean_until DATE);
+         INSERT INTO _gen_score_params SELECT NULL, NULL, NULL, NULL, NULL, max(clean_until) FROM main.anomaly_specs;
+         CREATE OR REPLACE TEMP TABLE _gen_score_metrics (breakdown VARCHAR, breakdown_value VARCHAR, metric VARCHAR, value DOUBLE);",
     )
     .context("preparing the scoring tables")?;
     let (rule, k) = match opts.rule {
@@ -250,7 +250,7 @@ pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
         Rule::BestF1 => ("threshold", None),
     };
     conn.execute(
-        "UPDATE score_params SET grace_days = ?, rule = ?, threshold = ?, k = ?",
+        "UPDATE _gen_score_params SET grace_days = ?, rule = ?, threshold = ?, k = ?",
         duckdb::params![
             opts.grace_days,
             rule,
@@ -275,11 +275,11 @@ pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
             };
             conn.execute_batch(rollup)
                 .with_context(|| format!("rolling the predictions up to {}", grain.name()))?;
-            conn.execute_batch("UPDATE score_params SET rule = 'flag'")?;
+            conn.execute_batch("UPDATE _gen_score_params SET rule = 'flag'")?;
         }
-        conn.execute("UPDATE score_params SET grain = ?", [grain.name()])?;
+        conn.execute("UPDATE _gen_score_params SET grain = ?", [grain.name()])?;
         run(conn, "prepare", include_str!("../../sql/score/prepare.sql"))?;
-        let instances: i64 = conn.query_row("SELECT count(*) FROM score_instances", [], |r| r.get(0))?;
+        let instances: i64 = conn.query_row("SELECT count(*) FROM _gen_score_instances", [], |r| r.get(0))?;
         if instances == 0 {
             bail!(
                 "no anomaly labels a unit of --grain {} after the training period, so there is nothing to score; allowed: a grain the injections act at (see gen report --report anomalies)",
@@ -300,14 +300,14 @@ pub fn evaluate(conn: &Connection, opts: &Options) -> Result<Outcome> {
                 )?),
             };
             if let Some(t) = threshold {
-                conn.execute("UPDATE score_params SET threshold = ?", [t])?;
+                conn.execute("UPDATE _gen_score_params SET threshold = ?", [t])?;
             }
         }
         run(conn, "flag", include_str!("../../sql/score/flag.sql"))?;
         if i == 0 {
-            conn.execute_batch("CREATE OR REPLACE TEMP TABLE score_native AS SELECT * FROM score_scored")?;
+            conn.execute_batch("CREATE OR REPLACE TEMP TABLE _gen_score_native AS SELECT * FROM _gen_score_scored")?;
         }
-        conn.execute_batch("DELETE FROM score_metrics")?;
+        conn.execute_batch("DELETE FROM _gen_score_metrics")?;
         for (name, sql) in METRICS {
             run(conn, name, sql)?;
         }
@@ -334,9 +334,9 @@ fn found_threshold(conn: &Connection, sql: &str) -> Result<f64> {
     })
 }
 
-/// Reads `score_metrics` in display order.
+/// Reads `_gen_score_metrics` in display order.
 fn collect(conn: &Connection, grain: Grain) -> Result<Vec<Metric>> {
-    let mut stmt = conn.prepare("SELECT breakdown, breakdown_value, metric, value FROM score_metrics")?;
+    let mut stmt = conn.prepare("SELECT breakdown, breakdown_value, metric, value FROM _gen_score_metrics")?;
     let mut out: Vec<Metric> = stmt
         .query_map([], |r| {
             Ok(Metric {

@@ -1,5 +1,5 @@
 //! Reading a detector's predictions — a CSV or Parquet file, or `table:NAME` in the database —
-//! into the temporary table `score_input`, after checking them whole: the columns a grain allows,
+//! into the temporary table `_gen_score_input`, after checking them whole: the columns a grain allows,
 //! every value's type, one row per unit, and every unit one of the dataset's. The first problem
 //! found is the error, naming the file, the line (or row), the column and what is allowed.
 
@@ -65,14 +65,21 @@ pub fn check_table_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads and checks predictions at `grain` into `score_input`; `score_units` must exist.
+/// Reads and checks predictions at `grain` into `_gen_score_input`; `_gen_score_units` must exist.
 pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predictions> {
     let shown = source.shown();
     let (relation, csv) = relation(conn, source)?;
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE score_raw AS SELECT * FROM {relation}"
+        "CREATE OR REPLACE TEMP TABLE _gen_score_raw AS SELECT * FROM {relation}"
     ))
     .map_err(|e| {
+        if let (Source::File(path), true) = (source, csv)
+            && let Some((line, n, header)) = csv_ragged(path)
+        {
+            return anyhow::anyhow!(
+                "{shown}, line {line}: {n} fields where the header has {header}; allowed: the header's fields in every row"
+            );
+        }
         let what = match (source, csv) {
             (Source::Table(_), _) => "allowed: a table or view that can be read",
             (_, true) => "allowed: a UTF-8 CSV file with a header row and the same fields in every row",
@@ -90,7 +97,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     let at = |rowid: i64| format!("{shown}, {}", position(rowid));
 
     let columns: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE score_raw)")?;
+        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE _gen_score_raw)")?;
         stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     let keys = grain.keys();
@@ -103,6 +110,13 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     if let [only] = columns.as_slice()
         && only.contains([',', ';', '\t', '|'])
     {
+        if let Source::File(path) = source
+            && let Some((line, n, header)) = csv_ragged(path)
+        {
+            bail!(
+                "{shown}, line {line}: {n} fields where the header has {header}; allowed: the header's fields in every row"
+            );
+        }
         bail!(
             "{shown}: the header `{only}` does not split into columns like the rows do (a row with more or fewer fields than the header, or a trailing separator); allowed: the same fields in every row"
         );
@@ -150,7 +164,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     if !has_score && !has_flag {
         bail!("{shown}: missing column `score` or `flag`; allowed: either or both (score a number, flag 0 or 1)");
     }
-    let rows: i64 = conn.query_row("SELECT count(*) FROM score_raw", [], |r| r.get(0))?;
+    let rows: i64 = conn.query_row("SELECT count(*) FROM _gen_score_raw", [], |r| r.get(0))?;
     if rows == 0 {
         bail!("{shown}: no predictions (a header and no rows); allowed: at least one row");
     }
@@ -170,7 +184,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         ));
         let (cond, problem, what) = match *k {
             "date" => (
-                "NOT regexp_full_match(trim(date::VARCHAR), '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}') OR TRY_CAST(trim(date::VARCHAR) AS DATE) IS NULL".to_string(),
+                "NOT regexp_full_match(trim(date::VARCHAR), '[0-9]{4}-[0-9]{2}-[0-9]{2}') OR TRY_CAST(trim(date::VARCHAR) AS DATE) IS NULL".to_string(),
                 "is not a date",
                 "an ISO date such as 2025-03-01".to_string(),
             ),
@@ -182,7 +196,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             id => (
                 format!("NOT regexp_full_match(trim({id}::VARCHAR), '[0-9]{{1,18}}')"),
                 "is not a whole number",
-                format!("an {id} of the dataset"),
+                format!("an {id} of the dataset, digits only (no decimal point or exponent)"),
             ),
         };
         rules.push((k, cond, problem, what));
@@ -220,7 +234,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         .map(|(_, cond, _, _)| format!("min(rowid) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond})"))
         .collect();
     let found: Vec<(Option<i64>, i64)> = conn
-        .query_row(&format!("SELECT {} FROM score_raw", probes.join(", ")), [], |r| {
+        .query_row(&format!("SELECT {} FROM _gen_score_raw", probes.join(", ")), [], |r| {
             (0..rules.len())
                 .map(|i| Ok((r.get(2 * i)?, r.get(2 * i + 1)?)))
                 .collect()
@@ -230,7 +244,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         rules.iter().zip(found).find(|(_, (first, _))| first.is_some())
     {
         let value: Option<String> = conn.query_row(
-            &format!("SELECT {col}::VARCHAR FROM score_raw WHERE rowid = ?"),
+            &format!("SELECT {col}::VARCHAR FROM _gen_score_raw WHERE rowid = ?"),
             [rowid],
             |r| r.get(0),
         )?;
@@ -243,7 +257,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         bail!("{}: {col} {value} {problem}{more}; allowed: {what}", at(rowid));
     }
 
-    // Normalised: the four key columns of score_units ('' and -1 where the grain has none).
+    // Normalised: the four key columns of _gen_score_units ('' and -1 where the grain has none).
     let text = |c: &str| format!("trim({c}::VARCHAR)");
     let account = if has("account_id") {
         format!("CAST({} AS BIGINT)", text("account_id"))
@@ -274,10 +288,10 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         _ => "NULL::VARCHAR".into(),
     };
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE score_input AS
+        "CREATE OR REPLACE TEMP TABLE _gen_score_input AS
          SELECT rowid AS row_id, {account} AS account_id, CAST(trim(date::VARCHAR) AS DATE) AS date,
                 {service} AS service, {chat} AS chat_id, {score} AS score, {flag} AS flag, {pservice} AS pservice
-         FROM score_raw"
+         FROM _gen_score_raw"
     ))
     .with_context(|| format!("normalising {shown}"))?;
 
@@ -285,7 +299,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     let dup: Option<(i64, i64)> = conn
         .query_row(
             &format!(
-                "SELECT min(row_id), count(*) OVER () FROM score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
+                "SELECT min(row_id), count(*) OVER () FROM _gen_score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
             ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -294,7 +308,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         .context("looking for duplicate units")?;
     if let Some((first, n)) = dup {
         let next: i64 = conn.query_row(
-            "SELECT min(d.row_id) FROM score_input d, (SELECT * FROM score_input WHERE row_id = ?) f
+            "SELECT min(d.row_id) FROM _gen_score_input d, (SELECT * FROM _gen_score_input WHERE row_id = ?) f
              WHERE d.row_id > f.row_id AND d.account_id IS NOT DISTINCT FROM f.account_id
                AND d.date = f.date AND d.service = f.service AND d.chat_id = f.chat_id",
             [first],
@@ -328,8 +342,8 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     let outside: Option<(i64, i64)> = conn
         .query_row(
             &format!(
-                "SELECT min(row_id), count(*) FROM score_input p
-                 WHERE NOT EXISTS (SELECT 1 FROM score_units u
+                "SELECT min(row_id), count(*) FROM _gen_score_input p
+                 WHERE NOT EXISTS (SELECT 1 FROM _gen_score_units u
                      WHERE u.date = p.date AND u.service = p.service AND u.chat_id = p.chat_id {same_account})
                  HAVING count(*) > 0"
             ),
@@ -354,7 +368,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     }
     if grain == Grain::ChatDay && !has("account_id") {
         conn.execute_batch(
-            "UPDATE score_input p SET account_id = u.account_id FROM score_units u
+            "UPDATE _gen_score_input p SET account_id = u.account_id FROM _gen_score_units u
              WHERE u.chat_id = p.chat_id AND u.date = p.date",
         )
         .context("finding each chat's account")?;
@@ -378,7 +392,7 @@ fn hash(conn: &Connection) -> Result<String> {
     let mut stmt = conn.prepare(
         "SELECT concat(account_id, ',', date, ',', service, ',', chat_id, ',', coalesce(score::VARCHAR, ''), ',',
                        coalesce(flag::INTEGER::VARCHAR, ''), ',', coalesce(pservice, ''), chr(10))
-         FROM score_input ORDER BY account_id, date, service, chat_id",
+         FROM _gen_score_input ORDER BY account_id, date, service, chat_id",
     )?;
     let mut hasher = Sha256::new();
     let mut rows = stmt.query([])?;
@@ -432,7 +446,7 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
                 ),
                 Ok(_) => {}
             }
-            let quoted = text.replace('\'', "''");
+            let quoted = crate::db::sql_path(path);
             match crate::outfile::extension(path).as_deref() {
                 Some("csv") => Ok((
                     format!("read_csv('{quoted}', header = true, all_varchar = true, skip = 0)"),
@@ -448,45 +462,71 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
     }
 }
 
-/// The line of a CSV file where data record `record` (0 = the first after the header) starts:
-/// blank lines are skipped and a quoted field may span lines, as DuckDB reads them.
-fn csv_line(path: &Path, record: i64) -> Option<usize> {
+/// The records of a CSV file as DuckDB reads them: (line where each starts, fields), the header
+/// first. Blank lines and lines starting with `#` are skipped; a quoted field may span lines.
+fn csv_records(path: &Path) -> Option<Vec<(usize, usize)>> {
     let bytes = std::fs::read(path).ok()?;
-    let (mut line, mut start, mut in_quotes, mut content, mut seen) = (1usize, 1usize, false, false, -1i64);
-    let mut skip_line = false;
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let delimiter = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| bytes[..header_end].iter().filter(|&&b| b == *d).count())?;
+    let mut records = Vec::new();
+    let (mut line, mut start, mut fields) = (1usize, 1usize, 1usize);
+    let (mut in_quotes, mut content, mut comment) = (false, false, false);
     for &b in &bytes {
         match b {
-            b'"' if !skip_line => {
-                in_quotes = !in_quotes;
-                content = true;
-            }
             b'\n' if !in_quotes => {
-                skip_line = false;
                 if content {
-                    if seen == record {
-                        return Some(start);
-                    }
-                    seen += 1;
+                    records.push((start, fields));
                 }
                 line += 1;
                 start = line;
-                content = false;
+                (fields, content, comment) = (1, false, false);
             }
             b'\n' => line += 1,
-            b'\r' | b' ' | b'\t' => {}
-            // A line starting with # is a comment to DuckDB's CSV sniffer.
-            b'#' if !content && !in_quotes => skip_line = true,
-            _ if skip_line => {}
+            _ if comment => {}
+            b'"' => {
+                in_quotes = !in_quotes;
+                content = true;
+            }
+            b'#' if !content => comment = true,
+            b'\r' | b' ' | b'\t' if b != delimiter && !content => {}
+            _ if b == delimiter && !in_quotes => {
+                fields += 1;
+                content = true;
+            }
             _ => content = true,
         }
     }
-    (content && seen == record).then_some(start)
+    if content {
+        records.push((start, fields));
+    }
+    Some(records)
 }
 
-/// A unit of score_input (by row), as a reader would name it.
+/// The line of a CSV file where data record `record` (0 = the first after the header) starts.
+fn csv_line(path: &Path, record: i64) -> Option<usize> {
+    let records = csv_records(path)?;
+    usize::try_from(record + 1)
+        .ok()
+        .and_then(|i| records.get(i))
+        .map(|(line, _)| *line)
+}
+
+/// The first record whose number of fields differs from the header's: (line, fields, header's).
+fn csv_ragged(path: &Path) -> Option<(usize, usize, usize)> {
+    let records = csv_records(path)?;
+    let (_, header) = *records.first()?;
+    records
+        .iter()
+        .find(|(_, n)| *n != header)
+        .map(|&(line, n)| (line, n, header))
+}
+
+/// A unit of _gen_score_input (by row), as a reader would name it.
 fn describe_unit(conn: &Connection, row: i64) -> Result<String> {
     let (account, date, service, chat): (Option<i64>, String, String, i64) = conn.query_row(
-        "SELECT account_id, date::VARCHAR, service, chat_id FROM score_input WHERE row_id = ?",
+        "SELECT account_id, date::VARCHAR, service, chat_id FROM _gen_score_input WHERE row_id = ?",
         [row],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;

@@ -134,6 +134,9 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
         },
     );
     let mut stmt = conn.prepare(&sql).context("reading the series for TSB-AD")?;
+    // A signal interrupts the query, so the loop ends with an error and the temporary directory
+    // goes with `guard` (not removed by the handler while files are still being written).
+    let _interrupt = crate::signals::interrupt_on_signal(conn);
     let mut rows = stmt.query([]).context("reading the series for TSB-AD")?;
     let mut manifest = String::from(
         "file_name,entity,first_date,last_date,rows,anomalous_rows,train_rows,first_anomaly_row,sliding_window\n",
@@ -142,6 +145,9 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
     let mut total = 0u64;
     let mut current: Option<Series> = None;
     while let Some(r) = rows.next()? {
+        if crate::signals::cancelled() {
+            bail!("interrupted; nothing was written to {}", dir.display());
+        }
         let entity: i64 = r.get(0)?;
         let date: String = r.get(1)?;
         if current.as_ref().is_some_and(|s| s.entity != entity) {
@@ -172,7 +178,8 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
     Ok((files, total))
 }
 
-/// True if `dir` holds nothing but an export of ours: `TSB-AD-M/*_UsageGen_id_*.csv` and the list.
+/// True if `dir` holds nothing but an export of ours: its list (with our header) and, under
+/// `TSB-AD-M/`, regular files that the list names.
 fn is_export(dir: &Path) -> bool {
     let names = |d: &Path| -> Option<Vec<String>> {
         let entries = std::fs::read_dir(d).ok()?;
@@ -180,15 +187,24 @@ fn is_export(dir: &Path) -> bool {
             .map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .collect()
     };
-    let top = names(dir).unwrap_or_default();
-    let series = names(&dir.join(SERIES)).unwrap_or_default();
-    let lists = names(&dir.join(LIST_DIR)).unwrap_or_default();
+    let Ok(list) = std::fs::read_to_string(dir.join(LIST)) else {
+        return false;
+    };
+    let mut lines = list.lines();
+    if lines.next().is_none_or(|h| !h.starts_with("file_name,entity,")) {
+        return false;
+    }
+    let listed: std::collections::HashSet<&str> = lines.filter_map(|l| l.split(',').next()).collect();
+    let (Some(top), Some(series), Some(lists)) = (names(dir), names(&dir.join(SERIES)), names(&dir.join(LIST_DIR)))
+    else {
+        return false;
+    };
     top.iter().all(|n| n == SERIES || n == LIST_DIR)
-        && dir.join(LIST).is_file()
         && lists.iter().all(|n| n == "UsageGen.csv")
-        && series
-            .iter()
-            .all(|n| n.ends_with(".csv") && n.contains("_UsageGen_id_") && dir.join(SERIES).join(n).is_file())
+        && series.iter().all(|n| {
+            listed.contains(n.as_str())
+                && std::fs::symlink_metadata(dir.join(SERIES).join(n)).is_ok_and(|m| m.is_file())
+        })
 }
 
 /// True if `file` (the database) is inside `dir`.
