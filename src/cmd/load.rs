@@ -212,8 +212,17 @@ fn export_joint(
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::set_threads(&conn, 1)?;
-    let (table, order) = super::export::EXPORTABLE[0];
-    super::export::copy(&conn, table, order, path, out, format, super::export::ROW_GROUP_SIZE).with_context(|| {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    super::export::copy(
+        &conn,
+        super::export::EXPORTABLE[0],
+        path,
+        out,
+        format,
+        super::export::ROW_GROUP_SIZE,
+        threads,
+    )
+    .with_context(|| {
         format!(
             "{} is loaded, but the export failed (gen export --db {} --out {} writes it)",
             args.db.db.display(),
