@@ -33,7 +33,7 @@ pub enum Outcome {
     Unsupported(String),
 }
 
-/// Writes the joint view, header first, to `path` (a new or truncated file, or a FIFO) with
+/// Writes the joint view, header first, to `path` (a regular file, created or truncated) with
 /// `workers` threads making and formatting ranges.
 pub fn write(conn: &Connection, path: &Path, workers: usize) -> Result<Outcome> {
     let accounts: Vec<i64> = {

@@ -208,9 +208,10 @@ pub fn copy(
         crate::db::sql_path(out.write_path())
     );
     let started = Instant::now();
-    // The joint view to a CSV file: ordered by account ranges on every core (`fastcsv`) rather
-    // than sorted whole; DuckDB's COPY when that writer meets a value it does not reproduce.
-    if table == "joint_info" && format == ExportFormat::Csv && !out.is_stdout() {
+    // The joint view to a regular file (written under a temporary name, so a hand-over can start
+    // again): ordered by account ranges on every core (`fastcsv`) rather than sorted whole;
+    // DuckDB's COPY when that writer meets a value it does not reproduce, and for streams.
+    if table == "joint_info" && format == ExportFormat::Csv && !out.is_stream() {
         match crate::fastcsv::write(conn, out.write_path(), threads) {
             Ok(crate::fastcsv::Outcome::Written(rows)) => {
                 return finish(out, path, table, format, rows as usize, started);
