@@ -72,3 +72,25 @@ fn chat_types_that_need_quotes_fall_back_to_duckdb() {
     let text = String::from_utf8(std::fs::read(dir.path().join("gen1.csv")).unwrap()).unwrap();
     assert!(text.contains("\"web, mobile\""), "quoted as DuckDB quotes it");
 }
+
+#[test]
+fn usage_pricing_spread_mode_and_late_signups_export_as_duckdb_copies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(
+        dir.path(),
+        "variant",
+        &[
+            "--set",
+            "services_model.usage.enabled=true",
+            "--set",
+            "services_model.distribute_to_chats.mode=spread",
+            "--set",
+            "accounts.activity_shape=0.5",
+            "--set",
+            "accounts.before_start_share=0.5",
+            "--seed",
+            "7",
+        ],
+    );
+    same_as_duckdb(&db, dir.path());
+}
