@@ -59,8 +59,11 @@ pub fn write(conn: &Connection, path: &Path, workers: usize) -> Result<Outcome> 
         .and_then(|()| file.write_all(b"\n"))
         .with_context(|| format!("writing {}", path.display()))?;
 
-    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
-    let catalog = format!("\"{}\"", catalog.replace('"', "\"\""));
+    let tables = [
+        crate::db::in_database(conn, "chat_days")?,
+        crate::db::in_database(conn, "service_days")?,
+        crate::db::in_database(conn, "chats")?,
+    ];
     let workers = workers.clamp(1, ranges.len().max(1));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -72,7 +75,7 @@ pub fn write(conn: &Connection, path: &Path, workers: usize) -> Result<Outcome> 
         for _ in 0..workers {
             let tx = tx.clone();
             let worker = conn.try_clone().context("opening a connection for an export worker")?;
-            let (next, stop, written, ranges, catalog) = (&next, &stop, &written, &ranges, &catalog);
+            let (next, stop, written, ranges, tables) = (&next, &stop, &written, &ranges, &tables);
             scope.spawn(move || {
                 let _interrupt = crate::signals::interrupt_on_signal(&worker);
                 loop {
@@ -87,7 +90,7 @@ pub fn write(conn: &Connection, path: &Path, workers: usize) -> Result<Outcome> 
                             done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
                         }
                     }
-                    let chunk = make_range(&worker, catalog, ranges[i]);
+                    let chunk = make_range(&worker, tables, ranges[i]);
                     if tx.send((i, chunk)).is_err() {
                         return;
                     }
@@ -138,13 +141,15 @@ enum Chunk {
 }
 
 /// The joint rows of accounts `first..=last` in order, as CSV lines.
-fn make_range(conn: &Connection, db: &str, (first, last): (i64, i64)) -> Result<Chunk> {
+/// `tables`: chat_days, service_days and chats, qualified by the database's catalog.
+fn make_range(conn: &Connection, tables: &[String; 3], (first, last): (i64, i64)) -> Result<Chunk> {
+    let [chat_days, service_days, chats] = tables;
     // The macro joins `main.chats`; a temporary view of that name comes first in the search path,
     // so it sees only the range's chats (the whole table would be hashed for every range).
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP VIEW _gen_export_cd AS SELECT * FROM {db}.main.chat_days WHERE account_id BETWEEN {first} AND {last};
-         CREATE OR REPLACE TEMP VIEW _gen_export_sd AS SELECT * FROM {db}.main.service_days WHERE account_id BETWEEN {first} AND {last};
-         CREATE OR REPLACE TEMP VIEW chats AS SELECT * FROM {db}.main.chats WHERE account_id BETWEEN {first} AND {last};"
+        "CREATE OR REPLACE TEMP VIEW _gen_export_cd AS SELECT * FROM {chat_days} WHERE account_id BETWEEN {first} AND {last};
+         CREATE OR REPLACE TEMP VIEW _gen_export_sd AS SELECT * FROM {service_days} WHERE account_id BETWEEN {first} AND {last};
+         CREATE OR REPLACE TEMP VIEW chats AS SELECT * FROM {chats} WHERE account_id BETWEEN {first} AND {last};"
     ))
     .context("preparing an account range of the export")?;
     let mut stmt = conn

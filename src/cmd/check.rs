@@ -18,13 +18,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    db::require_file(&args.db.db)?;
-    let spill = db::SpillDir::new(crate::outfile::existing_dir(&args.db.db, "check")?);
-    let conn = db::open_rw(&args.db.db, None)?;
-    db::set_memory_limit(&conn, &args.memory.memory_limit)?;
-    db::set_spill_dir(&conn, &spill)?;
+    let (conn, _spill) = db::open_rw_dataset(&args.db.db, &args.memory.memory_limit, "check")?;
     let _interrupt = crate::signals::interrupt_on_signal(&conn);
-    db::require_dataset(&conn, &args.db.db)?;
     conn.execute_batch("BEGIN TRANSACTION")
         .context("starting a transaction")?;
     let outcomes = db::checks::run_all(&conn)?;

@@ -122,31 +122,16 @@ fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str)
 
 fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<u64> {
     check_table_name(name)?;
-    if super::export::EXPORTABLE.iter().any(|(t, _)| *t == name)
-        || ["score_results", "refinery_schema_history"].contains(&name)
-    {
+    if super::export::EXPORTABLE.iter().any(|(t, _)| *t == name) || name == "refinery_schema_history" {
         bail!(
             "table:{name} is one of gen's own tables or views; allowed: another name, such as {}_predictions",
             args.method.name()
         );
     }
-    db::require_file(&args.db.db)?;
-    let spill = SpillDir::new(outfile::existing_dir(&args.db.db, "detect")?);
-    let conn = db::open_rw(&args.db.db, None)?;
-    db::set_memory_limit(&conn, &args.memory.memory_limit)?;
-    db::set_spill_dir(&conn, &spill)?;
+    let (conn, _spill) = db::open_rw_dataset(&args.db.db, &args.memory.memory_limit, "detect")?;
     let _interrupt = crate::signals::interrupt_on_signal(&conn);
-    db::require_dataset(&conn, &args.db.db)?;
-    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
-    let table = format!("\"{}\".main.\"{name}\"", catalog.replace('"', "\"\""));
-    let existing: Option<String> = conn
-        .query_row(
-            "SELECT table_type FROM information_schema.tables
-             WHERE table_catalog = current_database() AND table_schema = 'main' AND lower(table_name) = ?",
-            [name],
-            |r| r.get(0),
-        )
-        .ok();
+    let table = db::in_database(&conn, name)?;
+    let existing = db::find_table(&conn, name)?;
     if existing.is_some() && !args.force {
         bail!(
             "table {name} exists in {}; pass --force to replace it",
@@ -155,8 +140,8 @@ fn to_table(args: &Args, settings: &Settings, name: &str, keys: &str) -> Result<
     }
     let rows = detect::run(&conn, settings)?;
     db::ingest::begin(&conn)?;
-    if let Some(kind) = existing {
-        let what = if kind == "VIEW" { "VIEW" } else { "TABLE" };
+    if let Some((_, is_view)) = existing {
+        let what = if is_view { "VIEW" } else { "TABLE" };
         conn.execute_batch(&format!("DROP {what} {table}"))
             .with_context(|| format!("replacing {name}"))?;
     }

@@ -129,9 +129,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         write_labels(&conn, path, args.force, &args.db.db)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // The sorted COPY stays within the memory limit only on one thread: with two, each thread's
-    // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
-    db::set_threads(&conn, 1)?;
     let path = match args.out {
         Some(p) => p,
         None => PathBuf::from(
@@ -155,10 +152,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         write_labels(&conn, labels, args.force, &args.db.db)?;
     }
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |t| t as usize,
-    );
+    let threads = args.threads.map(|t| t as usize);
     copy(&conn, (table, order), &path, out, format, args.row_group_size, threads)
 }
 
@@ -187,7 +181,8 @@ pub fn open_output(
     Ok((out, format))
 }
 
-/// Writes `table` in its fixed order to `out` with DuckDB's `COPY` and prints the summary.
+/// Writes `table` in its fixed order to `out` and prints the summary: the joint view's CSV with
+/// `fastcsv` on `threads` (default: all cores), anything else with DuckDB's `COPY`.
 pub fn copy(
     conn: &duckdb::Connection,
     (table, order): (&str, &str),
@@ -195,8 +190,12 @@ pub fn copy(
     out: Output,
     format: ExportFormat,
     row_group_size: u64,
-    threads: usize,
+    threads: Option<usize>,
 ) -> Result<ExitCode> {
+    // The sorted COPY stays within the memory limit only on one thread: with two, each thread's
+    // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
+    // (`fastcsv`'s workers each run their ranges on one thread too.)
+    db::set_threads(conn, 1)?;
     let options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
         ExportFormat::Parquet | ExportFormat::TsbAd => {
@@ -212,6 +211,7 @@ pub fn copy(
     // again): ordered by account ranges on every core (`fastcsv`) rather than sorted whole;
     // DuckDB's COPY when that writer meets a value it does not reproduce, and for streams.
     if table == "joint_info" && format == ExportFormat::Csv && !out.is_stream() {
+        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         match crate::fastcsv::write(conn, out.write_path(), threads) {
             Ok(crate::fastcsv::Outcome::Written(rows)) => {
                 return finish(out, path, table, format, rows as usize, started);
@@ -309,7 +309,7 @@ fn refuse_appending_stdout() -> Result<()> {
 
 /// Writes the original's labels.jsonl of the loaded dataset to `path` (atomically, `-` for
 /// standard output).
-fn write_labels(conn: &duckdb::Connection, path: &std::path::Path, force: bool, db: &std::path::Path) -> Result<()> {
+fn write_labels(conn: &duckdb::Connection, path: &Path, force: bool, db: &Path) -> Result<()> {
     let out = Output::open(path, force, &outfile::protected(db), true, "labels")?;
     let (text, lines) = db::anomalies::labels_jsonl(conn)?;
     let shown = out.shown().display().to_string();

@@ -211,8 +211,6 @@ fn export_joint(
     signals::set_exit_note("the load was committed; the export was not written and its temporary file was removed");
     let spill = SpillDir::in_temp();
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
-    db::set_threads(&conn, 1)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     super::export::copy(
         &conn,
         super::export::EXPORTABLE[0],
@@ -220,7 +218,7 @@ fn export_joint(
         out,
         format,
         super::export::ROW_GROUP_SIZE,
-        threads,
+        None,
     )
     .with_context(|| {
         format!(

@@ -120,6 +120,19 @@ pub fn refuse_stdout_onto(database: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Opens an existing database file that holds a dataset for a command that writes it (`action`,
+/// for messages): DuckDB's buffers capped at `memory_limit`, spilling beside the database.
+/// Returns the connection and the spill directory, which must outlive it.
+pub fn open_rw_dataset(path: &Path, memory_limit: &str, action: &str) -> Result<(Connection, SpillDir)> {
+    require_file(path)?;
+    let spill = SpillDir::new(crate::outfile::existing_dir(path, action)?);
+    let conn = open_rw(path, None)?;
+    set_memory_limit(&conn, memory_limit)?;
+    set_spill_dir(&conn, &spill)?;
+    require_dataset(&conn, path)?;
+    Ok((conn, spill))
+}
+
 /// Opens an existing database file read-only with DuckDB's buffers capped at `memory_limit` and
 /// spilling into `spill`; a missing file is an error, not a new database.
 pub fn open_ro(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connection> {
@@ -171,6 +184,34 @@ pub fn literal_path(path: &Path) -> PathBuf {
 /// [`literal_path`] as the text of a single-quoted SQL string.
 pub fn sql_path(path: &Path) -> String {
     literal_path(path).to_string_lossy().replace('\'', "''")
+}
+
+/// An identifier quoted for SQL.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `name` in the database's own `main` schema, quoted and qualified by its catalog: a bare or
+/// `main.`-qualified name finds a temporary object of the same name first.
+pub fn in_database(conn: &Connection, name: &str) -> Result<String> {
+    let catalog: String = conn
+        .query_row("SELECT current_database()", [], |r| r.get(0))
+        .context("reading the database's name")?;
+    Ok(format!("{}.main.{}", quote_ident(&catalog), quote_ident(name)))
+}
+
+/// The table or view of the database's `main` schema named `name` (compared case-insensitively,
+/// as DuckDB resolves names): its name as stored, and whether it is a view.
+pub fn find_table(conn: &Connection, name: &str) -> Result<Option<(String, bool)>> {
+    use duckdb::OptionalExt;
+    conn.query_row(
+        "SELECT table_name, table_type = 'VIEW' FROM information_schema.tables
+         WHERE table_catalog = current_database() AND table_schema = 'main' AND lower(table_name) = lower(?)",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .with_context(|| format!("looking for table {name}"))
 }
 
 /// True if the schema exists and `dataset` holds a loaded dataset.

@@ -9,6 +9,8 @@ use std::io;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
+
+use super::quote_ident;
 use duckdb::arrow::array::Array;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -54,10 +56,6 @@ fn is_numeric_type(duckdb_type: &str) -> bool {
             | "DECIMAL"
             | "BOOLEAN"
     )
-}
-
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// `CALL f(…)` and `PRAGMA name[(…)]` as the equivalent `SELECT * FROM f(…)` /

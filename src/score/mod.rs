@@ -30,17 +30,12 @@ pub enum Grain {
     PlatformDay,
 }
 
-/// The services a `service` column may name.
-pub const SERVICES: [&str; 4] = ["dialog", "tasks", "classifications", "amocrm_call"];
+/// The services a `service` column may name, in the joint view's order.
+pub fn services() -> [&'static str; 4] {
+    crate::config::SERVICES.map(crate::config::Service::name)
+}
 
 impl Grain {
-    pub const ALL: [Grain; 4] = [
-        Grain::AccountDay,
-        Grain::AccountServiceDay,
-        Grain::ChatDay,
-        Grain::PlatformDay,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Grain::AccountDay => "account_day",

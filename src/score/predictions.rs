@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use duckdb::{Connection, OptionalExt};
 
-use super::{Grain, SERVICES};
+use super::{Grain, services};
 
 /// Where predictions come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +42,6 @@ pub struct Predictions {
     pub rows: u64,
     pub has_score: bool,
     pub has_flag: bool,
-    /// A `service` column naming the service a flag is about (the key at account_service_day).
-    pub has_service: bool,
     /// SHA-256 of the predictions as read: one line per unit in key order, the fields
     /// account_id, date, service, chat_id, score, flag, named service joined by commas.
     pub sha256: String,
@@ -170,7 +168,8 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     }
 
     // Every value, column by column: (column, condition of a bad value, problem, what is allowed).
-    let services = SERVICES.map(|s| format!("'{s}'")).join(", ");
+    let names = services();
+    let services = names.map(|s| format!("'{s}'")).join(", ");
     let mut rules: Vec<(&str, String, &str, String)> = Vec::new();
     for k in keys
         .iter()
@@ -191,7 +190,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             "service" => (
                 format!("trim(service::VARCHAR) NOT IN ({services})"),
                 "is not a service",
-                SERVICES.join(", "),
+                names.join(", "),
             ),
             id => (
                 format!("NOT regexp_full_match(trim({id}::VARCHAR), '[0-9]{{1,18}}')"),
@@ -225,7 +224,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             "service",
             format!("service IS NOT NULL AND trim(service::VARCHAR) NOT IN ('', {services})"),
             "is not a service",
-            format!("{} or empty", SERVICES.join(", ")),
+            format!("{} or empty", names.join(", ")),
         ));
     }
     // One pass over the rows for every rule: the first row breaking each, and how many do.
@@ -379,7 +378,6 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         rows: rows as u64,
         has_score,
         has_flag,
-        has_service: has("service"),
         sha256,
     })
 }
@@ -407,21 +405,10 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
     match source {
         Source::Table(name) => {
             check_table_name(name)?;
-            // Qualified by the database's catalog: `main.` alone would find gen's temporary
-            // tables of the same name first.
-            let found: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT table_catalog, table_name FROM information_schema.tables
-                     WHERE table_catalog = current_database() AND table_schema = 'main' AND lower(table_name) = ?",
-                    [name],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((catalog, table)) = found else {
+            let Some((table, _)) = crate::db::find_table(conn, name)? else {
                 bail!("table:{name}: no such table or view in the database");
             };
-            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-            Ok((format!("{}.main.{}", quote(&catalog), quote(&table)), false))
+            Ok((crate::db::in_database(conn, &table)?, false))
         }
         Source::File(path) => {
             let text = path.to_string_lossy();
