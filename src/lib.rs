@@ -7,7 +7,8 @@
 //! - [`score`]: detector evaluation against the labels: grains, predictions, metrics, baselines.
 //! - [`cmd`]: one module per `gen` subcommand.
 //! - [`html`]: the self-contained HTML page (inline SVG charts) of `gen report --html`.
-//! - [`fastcsv`]: the joint view to CSV in order by account ranges, on every core.
+//! - [`fastexport`]: exports in order by account ranges on every core (CSV as DuckDB writes it,
+//!   Parquet).
 //! - [`outfile`]: the rules every output file is written by.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP, handled alike by every command.
 //! - [`stdio`]: standard output and error without panics on a closed pipe.
@@ -19,7 +20,7 @@ pub mod anomaly;
 pub mod cmd;
 pub mod config;
 pub mod db;
-pub mod fastcsv;
+pub mod fastexport;
 pub mod html;
 pub mod json;
 pub mod model;

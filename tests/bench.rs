@@ -16,6 +16,8 @@ fn bench_prints_both_rates_and_compares_threads() {
         "20K",
         "--repeat",
         "2",
+        "--exports-up-to",
+        "20K",
         "--dir",
         path_str(dir.path()),
     ]);
@@ -24,6 +26,7 @@ fn bench_prints_both_rates_and_compares_threads() {
         out.contains("| joint rows | accounts | all rows | gen load s | gen rows/s | CTAS s"),
         "{out}"
     );
+    let (out, exports) = out.split_once("Export of the joint view").expect("an export table");
     let rows: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| joint"))
@@ -53,6 +56,32 @@ fn bench_prints_both_rates_and_compares_threads() {
     assert!(cells[9].parse::<f64>().unwrap() > 0.0, "gen load cpu-s {}", cells[9]);
     assert!(cells[10].parse::<f64>().unwrap() >= 0.0, "CTAS cpu-s {}", cells[10]);
     assert!(cells[14].parse::<f64>().unwrap() > 1.0, "peak RSS {}", cells[14]);
+    // The export table: CSV and Parquet of the first size only, gen's writer beside DuckDB's.
+    assert!(
+        exports.contains("| joint rows | format | file MB | gen export s |"),
+        "{exports}"
+    );
+    let exports: Vec<Vec<&str>> = exports
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| joint"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    for (row, format) in exports.iter().zip(["CSV", "Parquet"]) {
+        assert_eq!(row[1], format);
+        assert!(
+            (20_000.0..40_000.0).contains(&row[0].parse::<f64>().unwrap()),
+            "{row:?}"
+        );
+        for cell in [3, 5, 6, 8] {
+            assert!(row[cell].parse::<f64>().unwrap() > 0.0, "{row:?}");
+        }
+        assert!(row[9].ends_with('×'), "{row:?}");
+    }
+    assert!(
+        exports[0][10].parse::<f64>().unwrap() >= 0.0,
+        "the plain write of the CSV's bytes"
+    );
     // Two runs per size, load and CTAS alternating; progress on stderr.
     assert_eq!(err.matches(", run 2/2: gen load").count(), 2, "{err}");
     assert_eq!(err.matches(", run 2/2: CREATE TABLE AS SELECT").count(), 2, "{err}");

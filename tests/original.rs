@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Command;
 
 use common::*;
 
@@ -117,20 +116,8 @@ fn the_csv_export_reads_in_pandas_like_the_original_pipeline() {
         header,
         std::fs::read_to_string(original("joint_columns.csv")).unwrap().trim()
     );
-    let python = python();
-    let out = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_joint_csv.py"))
-        .arg(&csv)
-        .arg(original("joint_columns.csv"))
-        .arg("11")
-        .output()
-        .expect("python runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.starts_with("ok: "),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let joint_columns = original("joint_columns.csv");
+    python_ok("check_joint_csv.py", &[path_str(&csv), path_str(&joint_columns), "11"]);
 }
 
 /// At the full config the data behaves like the original generator's, as measured on its output

@@ -407,8 +407,24 @@ fn an_interrupted_export_leaves_no_partial_file() {
     let db = load_sample(dir.path(), "e", &["--set", "accounts.n_accounts=4000"]);
     let out = dir.path().join("joint.csv");
     for sig in ["-INT", "-TERM"] {
-        let mut child = spawn(&["export", "--db", path_str(&db), "--out", path_str(&out)]);
-        std::thread::sleep(Duration::from_millis(400));
+        let mut child = spawn(&[
+            "export",
+            "--db",
+            path_str(&db),
+            "--out",
+            path_str(&out),
+            "--threads",
+            "1",
+        ]);
+        // Signalled once it writes (its temporary file exists): the export takes about a second.
+        let started = std::time::Instant::now();
+        while !listing(dir.path()).iter().any(|f| f.starts_with(".joint.csv.tmp")) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the export never started writing"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
         signal(&child, sig);
         let status = child.wait().unwrap();
         let mut err = String::new();

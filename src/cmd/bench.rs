@@ -44,6 +44,10 @@ pub struct Args {
     /// Runs per size (load and CTAS alternating); the table shows the medians.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = super::whole::<1, 1000>)]
     repeat: u64,
+    /// Also time the joint view's export to CSV and Parquet, gen's writer beside DuckDB's sorted
+    /// COPY of the same database, for sizes up to this many joint rows (0 = never).
+    #[arg(long, value_name = "ROWS", default_value = "30M", value_parser = parse_size)]
+    exports_up_to: u64,
     /// Keep the database files (of the last repetition).
     #[arg(long)]
     keep: bool,
@@ -133,6 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     crate::out!("machine: {}", machine());
     let mut table = Vec::new();
+    let mut exports = Vec::new();
     for &target in &args.rows {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
         let db_path = dir.join(format!("load-{target}.duckdb"));
@@ -196,6 +201,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             None
         };
+        if target <= args.exports_up_to {
+            exports.extend(time_exports(&db_path, &dir, loads[0].figures.joint_rows)?);
+        }
         remove(&db_path, args.keep);
         remove(&ctas_path, args.keep);
         let peak_rss_mb = loads.iter().map(|l| l.peak_rss_mb).fold(0.0, f64::max);
@@ -229,6 +237,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         table.push(row);
     }
+    print_exports(&exports);
     if !args.keep && args.dir.is_none() {
         let _ = std::fs::remove_dir(&dir);
     }
@@ -275,9 +284,33 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>, config: Option<
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
+    let child = run_child(&mut cmd, "gen load")?;
+    let text = std::fs::read_to_string(&stats).with_context(|| format!("reading {}", stats.display()))?;
+    let _ = std::fs::remove_file(&stats);
+    let figures: LoadFigures =
+        serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", stats.display()))?;
+    Ok(LoadRun {
+        figures,
+        wall: child.wall,
+        cpu: child.cpu,
+        peak_rss_mb: child.peak_rss_mb,
+    })
+}
+
+/// A child process as seen from outside.
+struct ChildRun {
+    wall: f64,
+    /// User + system CPU seconds.
+    cpu: f64,
+    /// Its high-water mark (VmHWM), polled from /proc while it runs.
+    peak_rss_mb: f64,
+}
+
+/// Runs `cmd` (stderr piped) to its end; an error with its stderr unless it succeeds.
+fn run_child(cmd: &mut Command, what: &str) -> Result<ChildRun> {
     let cpu_before = cpu_seconds().children;
     let started = Instant::now();
-    let mut child = cmd.spawn().context("starting gen load")?;
+    let mut child = cmd.spawn().with_context(|| format!("starting {what}"))?;
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kb = 0u64;
     let status = loop {
@@ -289,7 +322,7 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>, config: Option<
         {
             peak_kb = peak_kb.max(kb);
         }
-        if let Some(status) = child.try_wait().context("waiting for gen load")? {
+        if let Some(status) = child.try_wait().with_context(|| format!("waiting for {what}"))? {
             break status;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -301,14 +334,9 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>, config: Option<
         if let Some(mut e) = child.stderr.take() {
             let _ = e.read_to_string(&mut err);
         }
-        bail!("gen load failed ({status}): {err}");
+        bail!("{what} failed ({status}): {err}");
     }
-    let text = std::fs::read_to_string(&stats).with_context(|| format!("reading {}", stats.display()))?;
-    let _ = std::fs::remove_file(&stats);
-    let figures: LoadFigures =
-        serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", stats.display()))?;
-    Ok(LoadRun {
-        figures,
+    Ok(ChildRun {
         wall,
         cpu,
         peak_rss_mb: peak_kb as f64 / 1024.0,
@@ -383,6 +411,116 @@ fn export_digest(db_path: &Path, csv: &Path) -> Result<String> {
     }
     let _ = std::fs::remove_file(csv);
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// One export of the joint view, gen's writer beside DuckDB's.
+struct ExportRow {
+    joint_rows: u64,
+    format: &'static str,
+    bytes: u64,
+    ours: ChildRun,
+    duckdb: ChildRun,
+    /// Seconds to write the same number of bytes in 1 MiB blocks (as `dd bs=1M` does), for CSV.
+    plain_write: Option<f64>,
+}
+
+/// Exports the joint view of `db_path` to CSV and to Parquet with `gen export`, once with gen's
+/// writer and once with `--writer duckdb`, each as a child process timed from outside.
+fn time_exports(db_path: &Path, dir: &Path, joint_rows: u64) -> Result<Vec<ExportRow>> {
+    let exe = std::env::current_exe().context("locating the gen binary")?;
+    let mut rows = Vec::new();
+    for (format, ext) in [("CSV", "csv"), ("Parquet", "parquet")] {
+        let out = dir.join(format!("export-{joint_rows}.{ext}"));
+        let run = |writer: &str| -> Result<(ChildRun, u64)> {
+            crate::err!("gen bench: {joint_rows} joint rows: gen export to {format} --writer {writer} …");
+            let mut cmd = Command::new(&exe);
+            cmd.arg("export")
+                .arg("--db")
+                .arg(db_path)
+                .arg("--out")
+                .arg(&out)
+                .arg("--writer")
+                .arg(writer)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let _ = std::fs::remove_file(&out);
+            let run = run_child(&mut cmd, &format!("gen export --writer {writer}"))?;
+            let bytes = std::fs::metadata(&out)
+                .with_context(|| format!("reading {}", out.display()))?
+                .len();
+            let _ = std::fs::remove_file(&out);
+            Ok((run, bytes))
+        };
+        let (ours, bytes) = run("gen")?;
+        let (duckdb, _) = run("duckdb")?;
+        let plain_write = (format == "CSV")
+            .then(|| plain_write(&dir.join("plain-write.bin"), bytes))
+            .transpose()?;
+        rows.push(ExportRow {
+            joint_rows,
+            format,
+            bytes,
+            ours,
+            duckdb,
+            plain_write,
+        });
+    }
+    Ok(rows)
+}
+
+/// Seconds to write `bytes` bytes to a new file at `path` in 1 MiB blocks (the file is removed).
+fn plain_write(path: &Path, bytes: u64) -> Result<f64> {
+    use std::io::Write as _;
+    let block = vec![b'x'; 1 << 20];
+    let started = Instant::now();
+    let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        file.write_all(&block[..n])
+            .with_context(|| format!("writing {}", path.display()))?;
+        left -= n as u64;
+    }
+    drop(file);
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(path);
+    Ok(seconds)
+}
+
+fn print_exports(rows: &[ExportRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    crate::out!("");
+    crate::out!(
+        "Export of the joint view (gen export, each a child process; DuckDB: gen export --writer duckdb, its sorted COPY):"
+    );
+    crate::out!(
+        "| joint rows | format | file MB | gen export s | gen MB/s | gen peak RSS MB | DuckDB COPY s | DuckDB MB/s | DuckDB peak RSS MB | speed-up | plain write of the bytes s | gen / plain write |"
+    );
+    crate::out!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let mb = r.bytes as f64 / 1e6;
+        let (plain, over) = match r.plain_write {
+            Some(p) => (format!("{p:.3}"), format!("{:.2}", r.ours.wall / p)),
+            None => ("—".into(), "—".into()),
+        };
+        crate::out!(
+            "| {} | {} | {:.1} | {:.2} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.1}× | {} | {} |",
+            r.joint_rows,
+            r.format,
+            mb,
+            r.ours.wall,
+            mb / r.ours.wall,
+            r.ours.peak_rss_mb,
+            r.duckdb.wall,
+            mb / r.duckdb.wall,
+            r.duckdb.peak_rss_mb,
+            r.duckdb.wall / r.ours.wall,
+            plain,
+            over
+        );
+    }
 }
 
 fn remove(db_path: &Path, keep: bool) {

@@ -33,6 +33,37 @@ impl ExportFormat {
     }
 }
 
+/// Which code writes a CSV or Parquet export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Writer {
+    /// gen's own, by account ranges on every core, where the relation is in account order
+    /// (DuckDB's COPY for the rest).
+    Gen,
+    /// DuckDB's sorted `COPY (SELECT * … ORDER BY …) TO …` on one thread, always: the same rows
+    /// (the same CSV bytes), slower; for comparison.
+    Duckdb,
+}
+
+/// How `copy` writes.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub writer: Writer,
+    /// gen's writer's threads [None: all cores].
+    pub threads: Option<usize>,
+    /// Parquet rows per row group.
+    pub row_group_size: u64,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            writer: Writer::Gen,
+            threads: None,
+            row_group_size: ROW_GROUP_SIZE,
+        }
+    }
+}
+
 /// Parquet rows per row group unless `--row-group-size` says otherwise (DuckDB's own default).
 pub const ROW_GROUP_SIZE: u64 = 122_880;
 
@@ -68,10 +99,14 @@ pub struct Args {
     /// or platform_day (one file).
     #[arg(long, value_enum, value_name = "account_day|platform_day")]
     grain: Option<Grain>,
-    /// Threads making and formatting the joint view's CSV [default: all cores]; the file is the
+    /// Threads making, formatting and encoding the export [default: all cores]; the file is the
     /// same for every value.
     #[arg(long, value_name = "N", value_parser = super::whole::<1, 64>)]
     threads: Option<u64>,
+    /// Which code writes CSV and Parquet: gen's own (by account ranges on every core) or DuckDB's
+    /// sorted COPY (the same rows, slower; for comparison).
+    #[arg(long, value_enum, default_value = "gen")]
+    writer: Writer,
     /// Overwrite the output file(s) if they exist.
     #[arg(long)]
     force: bool,
@@ -152,8 +187,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         write_labels(&conn, labels, args.force, &args.db.db)?;
     }
-    let threads = args.threads.map(|t| t as usize);
-    copy(&conn, (table, order), &path, out, format, args.row_group_size, threads)
+    let options = WriteOptions {
+        writer: args.writer,
+        threads: args.threads.map(|t| t as usize),
+        row_group_size: args.row_group_size,
+    };
+    copy(&conn, (table, order), &path, out, format, &options)
 }
 
 /// Where `gen export` or `gen load --export` writes, checked before any work: the output (its
@@ -181,42 +220,51 @@ pub fn open_output(
     Ok((out, format))
 }
 
-/// Writes `table` in its fixed order to `out` and prints the summary: the joint view's CSV with
-/// `fastcsv` on `threads` (default: all cores), anything else with DuckDB's `COPY`.
+/// Writes `table` in its fixed order to `out` and prints the summary: with `fastexport` where it
+/// can (unless `options` ask for DuckDB's writer), else with DuckDB's `COPY`.
 pub fn copy(
     conn: &duckdb::Connection,
     (table, order): (&str, &str),
     path: &Path,
     out: Output,
     format: ExportFormat,
-    row_group_size: u64,
-    threads: Option<usize>,
+    options: &WriteOptions,
 ) -> Result<ExitCode> {
+    let row_group_size = options.row_group_size;
     // The sorted COPY stays within the memory limit only on one thread: with two, each thread's
     // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
-    // (`fastcsv`'s workers each run their ranges on one thread too.)
+    // (`fastexport`'s workers each run their ranges on one thread too.)
     db::set_threads(conn, 1)?;
-    let options = match format {
+    let copy_options = match format {
         ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
         ExportFormat::Parquet | ExportFormat::TsbAd => {
             format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {}", row_group_size)
         }
     };
     let sql = format!(
-        "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({options})",
+        "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({copy_options})",
         crate::db::sql_path(out.write_path())
     );
     let started = Instant::now();
-    // The joint view to a regular file (written under a temporary name, so a hand-over can start
-    // again): ordered by account ranges on every core (`fastcsv`) rather than sorted whole;
-    // DuckDB's COPY when that writer meets a value it does not reproduce, and for streams.
-    if table == "joint_info" && format == ExportFormat::Csv && !out.is_stream() {
-        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        match crate::fastcsv::write(conn, out.write_path(), threads) {
-            Ok(crate::fastcsv::Outcome::Written(rows)) => {
+    // A regular file (written under a temporary name, so a hand-over can start again): by account
+    // ranges on every core (`fastexport`) rather than sorted whole, where the relation is in
+    // account order; DuckDB's COPY for the rest, when that writer meets a value it does not
+    // reproduce, and for streams.
+    if options.writer == Writer::Gen && !out.is_stream() && crate::fastexport::handles(table, order) {
+        let threads = options
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let fast = match format {
+            ExportFormat::Csv => crate::fastexport::Format::Csv,
+            ExportFormat::Parquet | ExportFormat::TsbAd => crate::fastexport::Format::Parquet {
+                row_group_size: usize::try_from(row_group_size).unwrap_or(usize::MAX),
+            },
+        };
+        match crate::fastexport::write(conn, (table, order), out.write_path(), fast, threads) {
+            Ok(crate::fastexport::Outcome::Written(rows)) => {
                 return finish(out, path, table, format, rows as usize, started);
             }
-            Ok(crate::fastcsv::Outcome::Unsupported(_)) => {}
+            Ok(crate::fastexport::Outcome::Unsupported(_)) => {}
             Err(_) if crate::signals::cancelled() => bail!("interrupted; nothing was written to {}", path.display()),
             Err(e) => return Err(e.context(format!("writing {}", path.display()))),
         }

@@ -217,8 +217,7 @@ fn export_joint(
         path,
         out,
         format,
-        super::export::ROW_GROUP_SIZE,
-        None,
+        &super::export::WriteOptions::default(),
     )
     .with_context(|| {
         format!(

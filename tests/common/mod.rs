@@ -130,3 +130,24 @@ pub fn python() -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// Runs `tests/python/<script>` with `args` in the venv and returns its output, which must start
+/// with `ok: ` (the checkers print one summary line and exit 1 with the reason otherwise).
+pub fn python_ok(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(python())
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/python")
+                .join(script),
+        )
+        .args(args)
+        .output()
+        .expect("python runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && text.starts_with("ok: "),
+        "{script}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}

@@ -1,0 +1,248 @@
+//! Exports in their fixed order without sorting the whole relation. Everything big is stored in
+//! account order, so the export is cut into ranges of accounts: worker threads each make a range's
+//! rows in order (the joint views computed here by [`joint`] from the range's chat-days and
+//! service-days; any other relation ordered by `account_id` first read from DuckDB, sorted within
+//! the range), format or encode them, and the writer puts the ranges out in order. Memory is a few
+//! ranges, whatever the number of rows; the file is the same at any number of threads.
+//!
+//! - [`csv`]: the bytes of DuckDB's own `COPY (… ORDER BY …) TO … (FORMAT csv, HEADER)`.
+//! - [`parquet`]: zstd Parquet with row groups of the requested size, columns encoded on every
+//!   core (the arrow-rs writer).
+//!
+//! A value or column type this module does not write as DuckDB would makes [`write`] return
+//! [`Outcome::Unsupported`] before the file is committed; the caller then uses DuckDB's `COPY`.
+
+pub mod csv;
+mod joint;
+mod parquet;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+
+use anyhow::{Context, Result, bail};
+use duckdb::Connection;
+use duckdb::arrow::datatypes::{Field, Schema, SchemaRef};
+use duckdb::arrow::record_batch::RecordBatch;
+
+/// Accounts per range: about 225,000 joint rows (20 MB of CSV) at 880 rows per account, a few
+/// thousand at the default's density.
+const ACCOUNTS_PER_RANGE: usize = 256;
+
+/// What [`write`] did.
+pub enum Outcome {
+    /// Rows written.
+    Written(u64),
+    /// A value or type this module does not write as DuckDB would; the file is to be discarded.
+    Unsupported(String),
+}
+
+/// The file format.
+#[derive(Clone, Copy)]
+pub enum Format {
+    Csv,
+    Parquet { row_group_size: usize },
+}
+
+/// A range's rows in order, or why this module cannot write them.
+pub(crate) enum Made<T> {
+    Rows(T),
+    Unsupported(String),
+}
+
+/// Makes range `i`'s rows in order on a worker's connection.
+pub(crate) type MakeRange<'a> = dyn Fn(&Connection, usize) -> Result<Made<Vec<RecordBatch>>> + Sync + 'a;
+
+/// How the rows of one range of accounts are made.
+enum Source {
+    /// A joint view, computed from the range's chat-days and service-days.
+    Joint(joint::Joint),
+    /// A relation ordered by `account_id` first: read and sorted by DuckDB range by range.
+    Keyed { relation: String, order: String },
+}
+
+/// Whether `table` (with its export `order`) is written here rather than by DuckDB's COPY.
+pub fn handles(table: &str, order: &str) -> bool {
+    joint::Joint::handles(table) || order == "account_id" || order.starts_with("account_id,")
+}
+
+/// Writes `table` in `order` to `path` (a regular file, created or truncated) as `format`, with
+/// `workers` threads making, formatting and encoding ranges.
+pub fn write(
+    conn: &Connection,
+    (table, order): (&str, &str),
+    path: &Path,
+    format: Format,
+    workers: usize,
+) -> Result<Outcome> {
+    let relation = crate::db::in_database(conn, table)?;
+    let schema = nullable(schema_of(conn, &relation)?.as_ref());
+    let source = if joint::Joint::handles(table) {
+        match joint::Joint::new(conn, table, &schema)? {
+            Made::Rows(j) => Source::Joint(j),
+            Made::Unsupported(why) => return Ok(Outcome::Unsupported(why)),
+        }
+    } else {
+        Source::Keyed {
+            relation,
+            order: order.to_string(),
+        }
+    };
+    if let Format::Csv = format
+        && let Err(why) = csv::supports(&schema)
+    {
+        return Ok(Outcome::Unsupported(why));
+    }
+    let ranges = account_ranges(conn)?;
+    keep_freed_memory();
+    let make = |conn: &Connection, i: usize| -> Result<Made<Vec<RecordBatch>>> {
+        let pred = &ranges[i];
+        match &source {
+            Source::Joint(j) => j.make(conn, pred),
+            Source::Keyed { relation, order } => {
+                let mut stmt = conn.prepare(&format!("SELECT * FROM {relation} WHERE {pred} ORDER BY {order}"))?;
+                let batches = stmt.query_arrow([]).context("reading a range of accounts")?;
+                Ok(Made::Rows(
+                    batches.map(|b| with_schema(&schema, &b)).collect::<Result<_>>()?,
+                ))
+            }
+        }
+    };
+    match format {
+        Format::Csv => csv::write(conn, path, &schema, ranges.len(), workers, &make),
+        Format::Parquet { row_group_size } => {
+            parquet::write(conn, path, &schema, ranges.len(), workers, row_group_size, &make)
+        }
+    }
+}
+
+/// Has malloc keep the memory of a freed range for the next one instead of returning it to the
+/// system: every range's buffers are tens of MB, and faulting fresh pages in for each took a fifth
+/// of the export's time. (Memory stays bounded: a few ranges are alive at a time.)
+fn keep_freed_memory() {
+    // SAFETY: mallopt only changes glibc's allocation thresholds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
+}
+
+/// The columns of `relation` as DuckDB hands them over in Arrow.
+fn schema_of(conn: &Connection, relation: &str) -> Result<SchemaRef> {
+    let mut stmt = conn.prepare(&format!("SELECT * FROM {relation} LIMIT 0"))?;
+    let arrow = stmt.query_arrow([]).context("reading the relation's columns")?;
+    Ok(arrow.get_schema())
+}
+
+/// `schema` with every column nullable, as DuckDB's own Parquet writer declares them.
+fn nullable(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    std::sync::Arc::new(Schema::new(fields))
+}
+
+/// `batch` under `schema` (the same columns; only nullability may differ).
+fn with_schema(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
+    RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).context("reading a range of accounts")
+}
+
+/// The ranges of accounts as SQL predicates on `account_id`, in order, covering every value (the
+/// first has no lower bound and the last no upper one).
+fn account_ranges(conn: &Connection) -> Result<Vec<String>> {
+    let accounts: Vec<i64> = {
+        let table = crate::db::in_database(conn, "accounts")?;
+        let mut stmt = conn.prepare(&format!("SELECT account_id FROM {table} ORDER BY account_id"))?;
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    let lasts: Vec<i64> = accounts.chunks(ACCOUNTS_PER_RANGE).map(|c| c[c.len() - 1]).collect();
+    let n = lasts.len().max(1);
+    Ok((0..n)
+        .map(|i| {
+            let lower = (i > 0).then(|| format!("account_id > {}", lasts[i - 1]));
+            let upper = (i + 1 < n).then(|| format!("account_id <= {}", lasts[i]));
+            match (lower, upper) {
+                (Some(l), Some(u)) => format!("{l} AND {u}"),
+                (Some(b), None) | (None, Some(b)) => b,
+                (None, None) => "true".to_string(),
+            }
+        })
+        .collect())
+}
+
+/// Makes items `0..n` on `workers` threads (each with its own connection, interrupted by a
+/// signal) and hands them to `consume` in order. At most `2 × workers` items are made ahead of the
+/// one being consumed, so memory stays bounded. Stops at the first error or unsupported item, and
+/// returns why the item was unsupported.
+fn in_order<T: Send>(
+    conn: &Connection,
+    n: usize,
+    workers: usize,
+    make: &(dyn Fn(&Connection, usize) -> Result<Made<T>> + Sync),
+    consume: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<Option<String>> {
+    let workers = workers.clamp(1, n.max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let ahead = 2 * workers;
+    let consumed = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = mpsc::channel::<(usize, Result<Made<T>>)>();
+    std::thread::scope(|scope| -> Result<Option<String>> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let worker = conn.try_clone().context("opening a connection for an export worker")?;
+            let (next, stop, consumed) = (&next, &stop, &consumed);
+            scope.spawn(move || {
+                let _interrupt = crate::signals::interrupt_on_signal(&worker);
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n || stop.load(Ordering::SeqCst) || crate::signals::cancelled() {
+                        return;
+                    }
+                    {
+                        let (lock, cv) = consumed;
+                        let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
+                        while i >= *done + ahead && !stop.load(Ordering::SeqCst) {
+                            done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
+                        }
+                    }
+                    if tx.send((i, make(&worker, i))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut cursor = 0usize;
+        let result = (|| -> Result<Option<String>> {
+            for (i, item) in &rx {
+                if crate::signals::cancelled() {
+                    bail!("interrupted");
+                }
+                pending.insert(i, item?);
+                while let Some(item) = pending.remove(&cursor) {
+                    match item {
+                        Made::Rows(rows) => consume(rows)?,
+                        Made::Unsupported(why) => return Ok(Some(why)),
+                    }
+                    cursor += 1;
+                    let (lock, cv) = &consumed;
+                    *lock.lock().unwrap_or_else(|p| p.into_inner()) = cursor;
+                    cv.notify_all();
+                }
+            }
+            if cursor != n {
+                bail!("the export stopped after {cursor} of {n} account ranges");
+            }
+            Ok(None)
+        })();
+        // On any way out, let the workers finish.
+        stop.store(true, Ordering::SeqCst);
+        consumed.1.notify_all();
+        drop(rx);
+        result
+    })
+}
