@@ -5,11 +5,14 @@
 //! - Never a file the command reads (the database and its WAL): compared by device and inode, so
 //!   another name for the same file (a hard link, `./`, a symlink) is caught too — even with
 //!   `--force`.
-//! - An existing regular file only with `--force`. A regular file is written under a hidden
-//!   temporary name in the same directory and renamed over the target when complete; the
-//!   temporary file is removed on every other path out (errors, a signal; `kill -9` leaves it
-//!   named after the dead process, and the next write to the same target removes it). A symlink
-//!   is followed: the file it points to is replaced and the link stays.
+//! - An existing regular file only with `--force`. A regular file is written as an unnamed file
+//!   in the target's directory (Linux's `O_TMPFILE`, reached by writers as `/proc/self/fd/N`),
+//!   which is linked under a hidden temporary name and renamed over the target when complete: a
+//!   process that dies at any moment, `kill -9` included, leaves nothing behind. Where the file
+//!   system has no `O_TMPFILE`, the file is written under the hidden temporary name itself, removed
+//!   on every other path out (errors, a signal; `kill -9` leaves it named after the dead process,
+//!   and the next write to the same target removes it). A symlink is followed: the file it points
+//!   to is replaced and the link stays.
 //! - A FIFO or character device (`/dev/null`, a named pipe) is written directly and never
 //!   replaced; block devices, sockets and directories are refused.
 //! - The format follows the extension; an explicit `--format` that contradicts a known extension
@@ -29,10 +32,13 @@ enum Dest {
     Stdout,
     /// Written directly: a FIFO or character device.
     Special(PathBuf),
-    /// A regular file written as `temp` and renamed to `target` by [`Output::commit`].
+    /// A regular file written as `anon` (or as `temp` without one), linked as `temp` and renamed
+    /// to `target` by [`Output::commit`].
     Replace {
         target: PathBuf,
         temp: PathBuf,
+        /// The unnamed file and its `/proc/self/fd/N` path.
+        anon: Option<(fs::File, PathBuf)>,
         /// Whether an existing target may be replaced.
         force: bool,
     },
@@ -145,7 +151,12 @@ impl Output {
         Ok(Output {
             shown,
             _on_signal: Some(signals::remove_on_exit(temp.clone())),
-            dest: Dest::Replace { target, temp, force },
+            dest: Dest::Replace {
+                anon: unnamed_file(&dir),
+                target,
+                temp,
+                force,
+            },
             committed: false,
         })
     }
@@ -170,6 +181,9 @@ impl Output {
         match &self.dest {
             Dest::Stdout => Path::new("/dev/stdout"),
             Dest::Special(p) => p,
+            Dest::Replace {
+                anon: Some((_, proc)), ..
+            } => proc,
             Dest::Replace { temp, .. } => temp,
         }
     }
@@ -199,7 +213,16 @@ impl Output {
     /// Moves a complete regular file into place (an atomic rename); nothing to do for streams.
     /// Without `--force` a file that appeared at the target meanwhile is not replaced either.
     pub fn commit(mut self) -> Result<()> {
-        if let Dest::Replace { target, temp, force } = &self.dest {
+        if let Dest::Replace {
+            target,
+            temp,
+            force,
+            anon,
+        } = &self.dest
+        {
+            if let Some((_, proc)) = anon {
+                link_unnamed(proc, temp).with_context(|| format!("naming the finished file {}", temp.display()))?;
+            }
             if *force {
                 fs::rename(temp, target)
                     .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))?;
@@ -217,6 +240,58 @@ impl Drop for Output {
         if let (false, Dest::Replace { temp, .. }) = (self.committed, &self.dest) {
             let _ = fs::remove_file(temp);
         }
+    }
+}
+
+/// An unnamed regular file in `dir` (`O_TMPFILE`) and the path that reaches it, or None where the
+/// kernel, the file system or /proc does not offer one.
+fn unnamed_file(dir: &Path) -> Option<(fs::File, PathBuf)> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a valid C string; the descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::open(
+            c_dir.as_ptr(),
+            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+            0o666,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: fd is a new descriptor this process owns.
+    let file = unsafe { fs::File::from_raw_fd(fd) };
+    let proc = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    // Writers open that path anew: it must reach the same file.
+    let same = fs::metadata(&proc).ok()?.ino() == file.metadata().ok()?.ino();
+    same.then_some((file, proc))
+}
+
+/// Gives the unnamed file at `proc` the name `name` (which must not exist).
+fn link_unnamed(proc: &Path, name: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (from, to) = (c(proc)?, c(name)?);
+    // SAFETY: valid C strings; linkat follows the /proc link to the open file.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -342,5 +417,34 @@ mod tests {
         out.write_all(b"new").unwrap();
         out.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_file_being_written_has_no_name_until_it_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let out = Output::open(&target, false, &[], false, "export").unwrap();
+        assert!(
+            out.write_path().starts_with("/proc/self/fd/"),
+            "{}",
+            out.write_path().display()
+        );
+        out.write_all(b"half").unwrap();
+        // Written through a fresh open of the path, as DuckDB and the export writers do.
+        std::fs::write(out.write_path(), b"whole").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing named yet");
+        out.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out.csv"]);
+        // Dropped unfinished: nothing is left at all.
+        let other = dir.path().join("other.csv");
+        let out = Output::open(&other, false, &[], false, "export").unwrap();
+        out.write_all(b"half").unwrap();
+        drop(out);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

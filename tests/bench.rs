@@ -78,10 +78,7 @@ fn bench_prints_both_rates_and_compares_threads() {
         }
         assert!(row[9].ends_with('×'), "{row:?}");
     }
-    assert!(
-        exports[0][10].parse::<f64>().unwrap() >= 0.0,
-        "the plain write of the CSV's bytes"
-    );
+    assert!(exports[0][10].parse::<f64>().unwrap() >= 0.0, "dd of the CSV's bytes");
     // Two runs per size, load and CTAS alternating; progress on stderr.
     assert_eq!(err.matches(", run 2/2: gen load").count(), 2, "{err}");
     assert_eq!(err.matches(", run 2/2: CREATE TABLE AS SELECT").count(), 2, "{err}");

@@ -267,3 +267,47 @@ fn parquet_reads_alike_in_pyarrow_pandas_and_duckdb_python() {
     }
     python_ok("check_parquet.py", &[path_str(&parquet), path_str(&csv), "7000"]);
 }
+
+#[test]
+fn standard_output_gets_the_same_bytes_as_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = load_sample(d, "stdout", &[]);
+    for (table, format) in [
+        ("joint_info", "csv"),
+        ("service_days", "csv"),
+        ("joint_info", "parquet"),
+    ] {
+        let file = d.join(format!("{table}.{format}"));
+        ok(&[
+            "export",
+            "--db",
+            path_str(&db),
+            "--table",
+            table,
+            "--out",
+            path_str(&file),
+        ]);
+        let out = common::gen_cmd()
+            .args([
+                "export",
+                "--db",
+                path_str(&db),
+                "--table",
+                table,
+                "--out",
+                "-",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stdout == std::fs::read(&file).unwrap(),
+            "{table} as {format} on standard output"
+        );
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(&format!("rows of {table} to standard output")), "{said}");
+    }
+}

@@ -401,6 +401,54 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
     assert_eq!(listing(dir.path()), ["other.duckdb"]);
 }
 
+/// Waits until `child` holds its unnamed output file in `dir` open (`/proc/PID/fd` shows it as
+/// `DIR/#N (deleted)`): the export is writing. Takes about a second at the sizes used here.
+fn wait_until_writing(child: &Child, dir: &Path) {
+    let started = std::time::Instant::now();
+    let fds = format!("/proc/{}/fd", child.id());
+    let prefix = dir.join("#").to_string_lossy().into_owned();
+    loop {
+        let writing = std::fs::read_dir(&fds).into_iter().flatten().flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|t| {
+                let t = t.to_string_lossy();
+                t.starts_with(&prefix) && t.ends_with("(deleted)")
+            })
+        });
+        if writing {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the export never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn an_export_killed_at_any_moment_leaves_nothing_behind() {
+    // kill -9 cannot be cleaned up after: the file being written has no name until it is done.
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "k", &["--set", "accounts.n_accounts=4000"]);
+    for (format, delay) in [("csv", 0), ("csv", 200), ("parquet", 0), ("parquet", 200)] {
+        let out = dir.path().join(format!("joint.{format}"));
+        let mut child = spawn(&[
+            "export",
+            "--db",
+            path_str(&db),
+            "--out",
+            path_str(&out),
+            "--threads",
+            "1",
+        ]);
+        wait_until_writing(&child, dir.path());
+        std::thread::sleep(Duration::from_millis(delay));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(listing(dir.path()), ["k.duckdb"], "{format} after {delay} ms");
+    }
+}
+
 #[test]
 fn an_interrupted_export_leaves_no_partial_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -416,15 +464,7 @@ fn an_interrupted_export_leaves_no_partial_file() {
             "--threads",
             "1",
         ]);
-        // Signalled once it writes (its temporary file exists): the export takes about a second.
-        let started = std::time::Instant::now();
-        while !listing(dir.path()).iter().any(|f| f.starts_with(".joint.csv.tmp")) {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the export never started writing"
-            );
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_until_writing(&child, dir.path());
         signal(&child, sig);
         let status = child.wait().unwrap();
         let mut err = String::new();

@@ -106,10 +106,11 @@ fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str)
         );
     };
     let rows = detect::run(&conn, settings)?;
+    // The output's path exists already (an unnamed file, see `outfile`): DuckDB writes it itself.
     let options = if csv {
-        "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'"
+        "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', USE_TMP_FILE false"
     } else {
-        "FORMAT parquet, COMPRESSION zstd"
+        "FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false"
     };
     conn.execute_batch(&format!(
         "COPY (SELECT * FROM _gen_detect_out ORDER BY {keys}) TO '{}' ({options})",

@@ -235,10 +235,11 @@ pub fn copy(
     // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
     // (`fastexport`'s workers each run their ranges on one thread too.)
     db::set_threads(conn, 1)?;
+    // The output's path exists already (an unnamed file, see `outfile`): DuckDB writes it itself.
     let copy_options = match format {
-        ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'".to_string(),
+        ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', USE_TMP_FILE false".to_string(),
         ExportFormat::Parquet | ExportFormat::TsbAd => {
-            format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {}", row_group_size)
+            format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group_size}, USE_TMP_FILE false")
         }
     };
     let sql = format!(
@@ -246,11 +247,11 @@ pub fn copy(
         crate::db::sql_path(out.write_path())
     );
     let started = Instant::now();
-    // A regular file (written under a temporary name, so a hand-over can start again): by account
-    // ranges on every core (`fastexport`) rather than sorted whole, where the relation is in
-    // account order; DuckDB's COPY for the rest, when that writer meets a value it does not
-    // reproduce, and for streams.
-    if options.writer == Writer::Gen && !out.is_stream() && crate::fastexport::handles(table, order) {
+    // By account ranges on every core (`fastexport`) rather than sorted whole, where the relation
+    // is in account order; DuckDB's COPY for the rest and when that writer meets a column, view or
+    // value it does not write as DuckDB would (a file is then written again from the start; a
+    // stream that has taken part of the rows cannot be, and the export fails).
+    if options.writer == Writer::Gen && crate::fastexport::handles(table, order) {
         let threads = options
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -260,12 +261,30 @@ pub fn copy(
                 row_group_size: usize::try_from(row_group_size).unwrap_or(usize::MAX),
             },
         };
-        match crate::fastexport::write(conn, (table, order), out.write_path(), fast, threads) {
+        let sink: crate::fastexport::Sink = if out.is_stdout() {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(out.write_path())
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
+        };
+        match crate::fastexport::write(conn, (table, order), sink, fast, threads) {
             Ok(crate::fastexport::Outcome::Written(rows)) => {
                 return finish(out, path, table, format, rows as usize, started);
             }
             Ok(crate::fastexport::Outcome::Unsupported(_)) => {}
+            Ok(crate::fastexport::Outcome::Stopped(why)) if out.is_stream() => bail!(
+                "writing {}: gen's writer met {why} after part of the rows went out; export with --writer duckdb",
+                path.display()
+            ),
+            Ok(crate::fastexport::Outcome::Stopped(_)) => {}
             Err(_) if crate::signals::cancelled() => bail!("interrupted; nothing was written to {}", path.display()),
+            Err(e) if out.is_stream() && crate::db::output::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => return Err(e.context(format!("writing {}", path.display()))),
         }
     }
@@ -276,7 +295,13 @@ pub fn copy(
         Err(_) if crate::signals::cancelled() => {
             bail!("interrupted; nothing was written to {}", path.display())
         }
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("writing {}", path.display()))),
+        // DuckDB names the path it wrote, the unnamed file's /proc path: name the output instead.
+        Err(e) => {
+            let said = e
+                .to_string()
+                .replace(&out.write_path().display().to_string(), &path.display().to_string());
+            bail!("writing {}: {said}", path.display());
+        }
     };
     drop(interrupt);
     finish(out, path, table, format, rows, started)

@@ -6,15 +6,14 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use duckdb::Connection;
 use duckdb::arrow::array::{Array, AsArray, BooleanArray, StringArray};
 use duckdb::arrow::datatypes::{DataType, Date32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::{Made, MakeRange, Outcome};
+use super::{Made, MakeRange, Outcome, Sink};
 
 /// Whether every column of `schema` is of a type written here.
 pub(super) fn supports(schema: &Schema) -> Result<(), String> {
@@ -37,23 +36,15 @@ pub(super) fn supports(schema: &Schema) -> Result<(), String> {
 /// Writes the header and then the `n` ranges made by `make`, formatted on the worker threads.
 pub(super) fn write(
     conn: &Connection,
-    path: &Path,
+    sink: Sink,
     schema: &Schema,
     n: usize,
     workers: usize,
     make: &MakeRange,
 ) -> Result<Outcome> {
-    let mut file = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?,
-    );
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, sink);
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    writeln!(file, "{}", names.join(",")).with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{}", names.join(","))?;
     let format = |conn: &Connection, i: usize| -> Result<Made<(Vec<u8>, u64)>> {
         let batches = match make(conn, i)? {
             Made::Rows(b) => b,
@@ -72,13 +63,12 @@ pub(super) fn write(
     let mut rows = 0u64;
     let unsupported = super::in_order(conn, n, workers, &format, &mut |(text, n): (Vec<u8>, u64)| {
         rows += n;
-        file.write_all(&text)
-            .with_context(|| format!("writing {}", path.display()))
+        Ok(file.write_all(&text)?)
     })?;
     if let Some(why) = unsupported {
-        return Ok(Outcome::Unsupported(why));
+        return Ok(Outcome::Stopped(why));
     }
-    file.flush().with_context(|| format!("writing {}", path.display()))?;
+    file.flush()?;
     Ok(Outcome::Written(rows))
 }
 

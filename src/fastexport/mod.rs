@@ -9,14 +9,15 @@
 //! - [`parquet`]: zstd Parquet with row groups of the requested size, columns encoded on every
 //!   core (the arrow-rs writer).
 //!
-//! A value or column type this module does not write as DuckDB would makes [`write`] return
-//! [`Outcome::Unsupported`] before the file is committed; the caller then uses DuckDB's `COPY`.
+//! The output is any `Write` (a file, a FIFO, standard output). A column type or view this module
+//! does not write as DuckDB would makes [`write`] return [`Outcome::Unsupported`] before anything
+//! is written, a value met on the way [`Outcome::Stopped`]; the caller then uses DuckDB's `COPY`
+//! (over a file from the start; a stream cannot take the rows back).
 
 pub mod csv;
 mod joint;
 mod parquet;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
@@ -25,17 +26,29 @@ use duckdb::Connection;
 use duckdb::arrow::datatypes::{Field, Schema, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
 
-/// Accounts per range: about 225,000 joint rows (20 MB of CSV) at 880 rows per account, a few
-/// thousand at the default's density.
-const ACCOUNTS_PER_RANGE: usize = 256;
+/// Accounts per range: about 113,000 joint rows (10 MB of CSV) at the default's 883 rows per
+/// account. (256 was no faster and took 100 MB more at 30 M joint rows.)
+const ACCOUNTS_PER_RANGE: usize = 128;
+
+/// DuckDB's memory limit during these exports, when the user's is higher: a range's queries need
+/// little, and DuckDB otherwise keeps every block it has read cached up to its limit, which made
+/// the peak grow with the database (30 M joint rows: 638 MB at 300MB, 264 MB at this).
+const DUCKDB_MEMORY: &str = "100MB";
+const DUCKDB_MEMORY_BYTES: f64 = 100e6;
 
 /// What [`write`] did.
 pub enum Outcome {
     /// Rows written.
     Written(u64),
-    /// A value or type this module does not write as DuckDB would; the file is to be discarded.
+    /// A column type or view this module does not write as DuckDB would: nothing was written.
     Unsupported(String),
+    /// A value this module does not write as DuckDB would, met after part of the output was
+    /// written: a file is to be discarded.
+    Stopped(String),
 }
+
+/// Where the bytes go: a file, a FIFO, standard output.
+pub type Sink = Box<dyn std::io::Write + Send>;
 
 /// The file format.
 #[derive(Clone, Copy)]
@@ -66,12 +79,12 @@ pub fn handles(table: &str, order: &str) -> bool {
     joint::Joint::handles(table) || order == "account_id" || order.starts_with("account_id,")
 }
 
-/// Writes `table` in `order` to `path` (a regular file, created or truncated) as `format`, with
-/// `workers` threads making, formatting and encoding ranges.
+/// Writes `table` in `order` to `sink` as `format`, with `workers` threads making, formatting and
+/// encoding ranges.
 pub fn write(
     conn: &Connection,
     (table, order): (&str, &str),
-    path: &Path,
+    sink: Sink,
     format: Format,
     workers: usize,
 ) -> Result<Outcome> {
@@ -95,6 +108,7 @@ pub fn write(
     }
     let ranges = account_ranges(conn)?;
     keep_freed_memory();
+    let _memory = MemoryCap::new(conn)?;
     let make = |conn: &Connection, i: usize| -> Result<Made<Vec<RecordBatch>>> {
         let pred = &ranges[i];
         match &source {
@@ -109,11 +123,59 @@ pub fn write(
         }
     };
     match format {
-        Format::Csv => csv::write(conn, path, &schema, ranges.len(), workers, &make),
+        Format::Csv => csv::write(conn, sink, &schema, ranges.len(), workers, &make),
         Format::Parquet { row_group_size } => {
-            parquet::write(conn, path, &schema, ranges.len(), workers, row_group_size, &make)
+            parquet::write(conn, sink, &schema, ranges.len(), workers, row_group_size, &make)
         }
     }
+}
+
+/// Lowers DuckDB's memory limit to [`DUCKDB_MEMORY`] while it lives, if it was higher.
+struct MemoryCap<'a> {
+    conn: &'a Connection,
+    before: Option<String>,
+}
+
+impl<'a> MemoryCap<'a> {
+    fn new(conn: &'a Connection) -> Result<MemoryCap<'a>> {
+        let current: String = conn
+            .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+            .context("reading DuckDB's memory limit")?;
+        let before = (size_bytes(&current).is_none_or(|b| b > DUCKDB_MEMORY_BYTES)).then_some(current);
+        if before.is_some() {
+            conn.execute_batch(&format!("SET memory_limit = '{DUCKDB_MEMORY}'"))
+                .context("setting DuckDB's memory limit")?;
+        }
+        Ok(MemoryCap { conn, before })
+    }
+}
+
+impl Drop for MemoryCap<'_> {
+    fn drop(&mut self) {
+        if let Some(before) = &self.before {
+            let _ = self
+                .conn
+                .execute_batch(&format!("SET memory_limit = '{}'", before.replace('\'', "")));
+        }
+    }
+}
+
+/// Bytes of a size as DuckDB prints it (`286.1 MiB`, `2.0 GiB`, `512 bytes`).
+fn size_bytes(s: &str) -> Option<f64> {
+    let (num, unit) = s.trim().split_once(' ')?;
+    let scale = match unit {
+        "bytes" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    Some(num.parse::<f64>().ok()? * scale)
 }
 
 /// Has malloc keep the memory of a freed range for the next one instead of returning it to the
@@ -245,4 +307,15 @@ fn in_order<T: Send>(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_as_duckdb_prints_them() {
+        assert_eq!(super::size_bytes("286.1 MiB"), Some(286.1 * 1024.0 * 1024.0));
+        assert_eq!(super::size_bytes("2.0 GiB"), Some(2.0 * 1024.0 * 1024.0 * 1024.0));
+        assert_eq!(super::size_bytes("512 bytes"), Some(512.0));
+        assert_eq!(super::size_bytes("lots"), None);
+    }
 }

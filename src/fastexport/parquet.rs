@@ -4,8 +4,6 @@
 //! it, so the file is the same at any number of threads. The columns are those DuckDB hands over,
 //! all nullable as in DuckDB's own Parquet files.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use duckdb::Connection;
 use duckdb::arrow::datatypes::SchemaRef;
@@ -16,7 +14,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
-use super::{MakeRange, Outcome};
+use super::{MakeRange, Outcome, Sink};
 
 /// zstd's level, as DuckDB's Parquet writer uses it by default.
 const ZSTD_LEVEL: i32 = 3;
@@ -25,32 +23,26 @@ const ZSTD_LEVEL: i32 = 3;
 /// with `workers` threads.
 pub(super) fn write(
     conn: &Connection,
-    path: &Path,
+    sink: Sink,
     schema: &SchemaRef,
     n: usize,
     workers: usize,
     row_group_size: usize,
     make: &MakeRange,
 ) -> Result<Outcome> {
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
         .set_max_row_group_row_count(Some(row_group_size))
         .set_created_by(format!("usage-gen {} (parquet-rs)", env!("CARGO_PKG_VERSION")))
         .build();
     let writer = ArrowWriter::try_new(
-        std::io::BufWriter::with_capacity(1 << 20, file),
+        std::io::BufWriter::with_capacity(1 << 20, sink),
         schema.clone(),
         Some(props),
     )
     .context("starting the Parquet file")?;
     let (writer, factory) = writer.into_serialized_writer().context("starting the Parquet file")?;
-    let mut sink = Sink {
+    let mut groups = RowGroups {
         writer,
         factory,
         schema: schema.clone(),
@@ -61,28 +53,27 @@ pub(super) fn write(
         row_group_size,
         workers,
     };
-    let writing = || format!("writing {}", path.display());
     let unsupported = super::in_order(conn, n, workers, make, &mut |batches: Vec<RecordBatch>| {
         for b in batches {
-            sink.push(b).with_context(writing)?;
+            groups.push(b)?;
         }
         Ok(())
     })?;
     if let Some(why) = unsupported {
-        return Ok(Outcome::Unsupported(why));
+        return Ok(Outcome::Stopped(why));
     }
-    if sink.pending_rows > 0 {
-        sink.flush().with_context(writing)?;
+    if groups.pending_rows > 0 {
+        groups.flush()?;
     }
-    let rows = sink.rows;
-    let mut out = sink.writer;
-    out.flush().with_context(writing)?;
-    out.close().with_context(writing)?;
+    let rows = groups.rows;
+    let mut out = groups.writer;
+    out.flush()?;
+    out.close()?;
     Ok(Outcome::Written(rows))
 }
 
 /// The file being written and the rows of the row group being gathered.
-struct Sink<W: std::io::Write + Send> {
+struct RowGroups<W: std::io::Write + Send> {
     writer: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
@@ -94,7 +85,7 @@ struct Sink<W: std::io::Write + Send> {
     workers: usize,
 }
 
-impl<W: std::io::Write + Send> Sink<W> {
+impl<W: std::io::Write + Send> RowGroups<W> {
     /// Adds `batch`'s rows, writing each row group as it fills.
     fn push(&mut self, batch: RecordBatch) -> Result<()> {
         let mut offset = 0;
