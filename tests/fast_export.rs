@@ -52,21 +52,17 @@ fn parquet_as_csv(db: &Path, parquet: &Path, out: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-fn gen_export(db: &Path, table: &str, out: &Path, threads: &str) -> Vec<u8> {
-    let said = ok(&[
-        "export",
-        "--db",
-        path_str(db),
-        "--table",
-        table,
-        "--out",
-        path_str(out),
-        "--threads",
-        threads,
-        "--force",
-    ]);
+/// `gen export --table table --out out` with `extra` flags; what it wrote.
+fn export_table(db: &Path, table: &str, out: &Path, extra: &[&str]) -> Vec<u8> {
+    let mut args = vec!["export", "--db", path_str(db), "--table", table, "--out", path_str(out)];
+    args.extend(extra);
+    let said = ok(&args);
     assert!(said.contains(&format!("rows of {table}")), "{said}");
     std::fs::read(out).unwrap()
+}
+
+fn gen_export(db: &Path, table: &str, out: &Path, threads: &str) -> Vec<u8> {
+    export_table(db, table, out, &["--threads", threads, "--force"])
 }
 
 /// The joint view's CSV is DuckDB's, at 1 and 3 threads.
@@ -192,19 +188,7 @@ fn parquet_holds_the_ordered_rows_in_row_groups_of_the_requested_size() {
         let mut files = Vec::new();
         for threads in ["1", "3"] {
             let out = d.join(format!("{table}-{threads}.parquet"));
-            ok(&[
-                "export",
-                "--db",
-                path_str(&db),
-                "--table",
-                table,
-                "--out",
-                path_str(&out),
-                "--row-group-size",
-                "10000",
-                "--threads",
-                threads,
-            ]);
+            export_table(&db, table, &out, &["--row-group-size", "10000", "--threads", threads]);
             let got = parquet_as_csv(&db, &out, &d.join("got.csv"));
             assert!(
                 got == want,
@@ -252,19 +236,8 @@ fn parquet_reads_alike_in_pyarrow_pandas_and_duckdb_python() {
     let d = dir.path();
     let db = load_mixed(dir.path(), Some(300));
     let (parquet, csv) = (d.join("labeled.parquet"), d.join("labeled.csv"));
-    for (out, extra) in [(&parquet, ["--row-group-size", "7000"]), (&csv, ["--threads", "2"])] {
-        let mut args = vec![
-            "export",
-            "--db",
-            path_str(&db),
-            "--table",
-            "joint_info_labeled",
-            "--out",
-            path_str(out),
-        ];
-        args.extend(extra);
-        ok(&args);
-    }
+    export_table(&db, "joint_info_labeled", &parquet, &["--row-group-size", "7000"]);
+    export_table(&db, "joint_info_labeled", &csv, &["--threads", "2"]);
     python_ok("check_parquet.py", &[path_str(&parquet), path_str(&csv), "7000"]);
 }
 
@@ -279,15 +252,7 @@ fn standard_output_gets_the_same_bytes_as_a_file() {
         ("joint_info", "parquet"),
     ] {
         let file = d.join(format!("{table}.{format}"));
-        ok(&[
-            "export",
-            "--db",
-            path_str(&db),
-            "--table",
-            table,
-            "--out",
-            path_str(&file),
-        ]);
+        export_table(&db, table, &file, &[]);
         let out = common::gen_cmd()
             .args([
                 "export",

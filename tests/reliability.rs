@@ -401,6 +401,14 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
     assert_eq!(listing(dir.path()), ["other.duckdb"]);
 }
 
+/// Starts exporting the joint view of `db` to `out` on one thread (about a second at the sizes
+/// used here) and returns once it writes.
+fn export_until_writing(db: &Path, out: &Path) -> Child {
+    let child = spawn(&["export", "--db", path_str(db), "--out", path_str(out), "--threads", "1"]);
+    wait_until_writing(&child, out.parent().unwrap());
+    child
+}
+
 /// Waits until `child` holds its unnamed output file in `dir` open (`/proc/PID/fd` shows it as
 /// `DIR/#N (deleted)`): the export is writing. Takes about a second at the sizes used here.
 fn wait_until_writing(child: &Child, dir: &Path) {
@@ -432,16 +440,7 @@ fn an_export_killed_at_any_moment_leaves_nothing_behind() {
     let db = load_sample(dir.path(), "k", &["--set", "accounts.n_accounts=4000"]);
     for (format, delay) in [("csv", 0), ("csv", 200), ("parquet", 0), ("parquet", 200)] {
         let out = dir.path().join(format!("joint.{format}"));
-        let mut child = spawn(&[
-            "export",
-            "--db",
-            path_str(&db),
-            "--out",
-            path_str(&out),
-            "--threads",
-            "1",
-        ]);
-        wait_until_writing(&child, dir.path());
+        let mut child = export_until_writing(&db, &out);
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap();
         child.wait().unwrap();
@@ -455,16 +454,7 @@ fn an_interrupted_export_leaves_no_partial_file() {
     let db = load_sample(dir.path(), "e", &["--set", "accounts.n_accounts=4000"]);
     let out = dir.path().join("joint.csv");
     for sig in ["-INT", "-TERM"] {
-        let mut child = spawn(&[
-            "export",
-            "--db",
-            path_str(&db),
-            "--out",
-            path_str(&out),
-            "--threads",
-            "1",
-        ]);
-        wait_until_writing(&child, dir.path());
+        let mut child = export_until_writing(&db, &out);
         signal(&child, sig);
         let status = child.wait().unwrap();
         let mut err = String::new();
