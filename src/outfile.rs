@@ -82,6 +82,9 @@ impl Output {
                 _on_signal: None,
             });
         }
+        if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            bail!("{} ends with a slash; give a file name for the {what}", path.display());
+        }
         let protected: Vec<(u64, u64)> = protect
             .iter()
             .filter_map(|p| fs::metadata(p).ok())
@@ -202,6 +205,20 @@ impl Output {
         &self.shown
     }
 
+    /// A writer's error message (DuckDB's names the path it wrote: the unnamed file's
+    /// `/proc/self/fd/N`) with that path replaced by the output's name, after `writing NAME: `.
+    pub fn writing_error(&self, message: &str) -> anyhow::Error {
+        let name = if self.is_stdout() {
+            "standard output".to_string()
+        } else {
+            self.shown.display().to_string()
+        };
+        anyhow::anyhow!(
+            "writing {name}: {}",
+            message.replace(&self.write_path().display().to_string(), &name)
+        )
+    }
+
     /// Writes `bytes` to the destination (for outputs built in memory, such as the HTML page).
     pub fn write_all(&self, bytes: &[u8]) -> Result<()> {
         if self.is_stdout() {
@@ -297,7 +314,7 @@ fn link_unnamed(proc: &Path, name: &Path) -> std::io::Result<()> {
 
 /// Whether two paths name the same place, the file itself existing or not: same canonical
 /// directory and the same file name.
-fn same_place(a: &Path, b: &Path) -> bool {
+pub fn same_place(a: &Path, b: &Path) -> bool {
     let canon = |p: &Path| {
         let dir = p
             .parent()

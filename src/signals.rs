@@ -34,6 +34,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Installs the handler; called once by `main` before any work starts.
 pub fn install() {
+    // A file-size limit (`ulimit -f`) is a write error to report, not a signal that kills the
+    // process before it can clean up.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let _ = ctrlc::set_handler(|| {
         let again = CANCELLED.swap(true, Ordering::SeqCst);
         let interrupts = lock(&INTERRUPTS);

@@ -86,6 +86,38 @@ fn outputs_never_overwrite_the_database_by_any_name() {
 }
 
 #[test]
+fn output_names_that_cannot_work_are_refused_before_the_export() {
+    // Each is refused with exit 2 before any work, leaving the directory as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "n", &[]);
+    let d = path_str(&db);
+    let long = dir.path().join(format!("{}.csv", "b".repeat(245)));
+    let same = dir.path().join("x.csv");
+    let dotted = format!("{}/./x.csv", path_str(dir.path()));
+    let slash = format!("{}/new.csv/", path_str(dir.path()));
+    for (args, says) in [
+        (
+            vec!["export", "--db", d, "--out", path_str(&long)],
+            "File name too long",
+        ),
+        (vec!["export", "--db", d, "--out", &slash], "ends with a slash"),
+        (
+            vec!["export", "--db", d, "--out", path_str(&same), "--labels-jsonl", &dotted],
+            "allowed: two different files",
+        ),
+        (
+            vec!["export", "--db", d, "--out", "p.parquet", "--row-group-size", "100"],
+            "allowed: a whole number in [2048,",
+        ),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(listing(dir.path()), ["n.duckdb"], "{args:?}");
+    }
+}
+
+#[test]
 fn html_needs_force_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "h", &[]);

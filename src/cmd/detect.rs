@@ -116,7 +116,7 @@ fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str)
         "COPY (SELECT * FROM _gen_detect_out ORDER BY {keys}) TO '{}' ({options})",
         crate::db::sql_path(out.write_path())
     ))
-    .with_context(|| format!("writing {}", path.display()))?;
+    .map_err(|e| out.writing_error(&e.to_string()))?;
     out.commit()?;
     Ok(rows)
 }

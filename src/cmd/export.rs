@@ -88,8 +88,9 @@ pub struct Args {
     /// Export this table or view instead of joint_info.
     #[arg(long, value_name = "NAME", default_value = "joint_info")]
     table: String,
-    /// Parquet row-group size in rows.
-    #[arg(long, value_name = "ROWS", default_value_t = ROW_GROUP_SIZE, value_parser = super::whole::<1, 1_000_000_000>)]
+    /// Parquet row-group size in rows (at least 2048, DuckDB's vector size: smaller groups make
+    /// files many times larger and slower to write and read).
+    #[arg(long, value_name = "ROWS", default_value_t = ROW_GROUP_SIZE, value_parser = super::whole::<2048, 1_000_000_000>)]
     row_group_size: u64,
     /// Also (or, without --out, only) write the anomaly labels in the original generator's
     /// labels.jsonl shape: one JSON object per injection.
@@ -174,12 +175,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ),
     };
     let (out, format) = open_output(&path, args.format, args.force, &outfile::protected(&args.db.db), true)?;
+    // A name the file system refuses shows now, not after the work.
+    out.probe()?;
     if out.is_stdout() {
         refuse_appending_stdout()?;
     }
     // Both outputs are checked before either is written.
     if let Some(labels) = &args.labels_jsonl {
-        if labels == &path {
+        if labels == &path || outfile::same_place(labels, &path) {
             bail!(
                 "--labels-jsonl and --out are both {}; allowed: two different files",
                 path.display()
@@ -285,7 +288,7 @@ pub fn copy(
             Ok(crate::fastexport::Outcome::Stopped(_)) => {}
             Err(_) if crate::signals::cancelled() => bail!("interrupted; nothing was written to {}", path.display()),
             Err(e) if out.is_stream() && crate::db::output::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e.context(format!("writing {}", path.display()))),
+            Err(e) => return Err(out.writing_error(&format!("{e:#}"))),
         }
     }
     let interrupt = crate::signals::interrupt_on_signal(conn);
@@ -295,13 +298,7 @@ pub fn copy(
         Err(_) if crate::signals::cancelled() => {
             bail!("interrupted; nothing was written to {}", path.display())
         }
-        // DuckDB names the path it wrote, the unnamed file's /proc path: name the output instead.
-        Err(e) => {
-            let said = e
-                .to_string()
-                .replace(&out.write_path().display().to_string(), &path.display().to_string());
-            bail!("writing {}: {said}", path.display());
-        }
+        Err(e) => return Err(out.writing_error(&e.to_string())),
     };
     drop(interrupt);
     finish(out, path, table, format, rows, started)

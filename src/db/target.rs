@@ -137,6 +137,7 @@ fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
 /// See [`rename_no_replace`].
 pub(crate) fn rename_no_replace_impl(from: &Path, to: &Path, discarded: &str) -> Result<()> {
     let taken = || anyhow::anyhow!("{} was created by another process meanwhile; {discarded}", to.display());
+    let moving = || format!("moving {} into place as {}", from.display(), to.display());
     let (f, t) = (
         CString::new(from.as_os_str().as_bytes())?,
         CString::new(to.as_os_str().as_bytes())?,
@@ -157,13 +158,15 @@ pub(crate) fn rename_no_replace_impl(from: &Path, to: &Path, discarded: &str) ->
     let err = std::io::Error::last_os_error();
     match err.raw_os_error() {
         Some(libc::EEXIST) => Err(taken()),
+        // No RENAME_NOREPLACE here: a hard link never replaces either; then the old name goes.
         Some(libc::EINVAL | libc::ENOSYS) => match std::fs::hard_link(from, to) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(taken()),
-            Err(e) => {
-                Err(anyhow::Error::new(e).context(format!("moving the new database into place as {}", to.display())))
+            Ok(()) => {
+                let _ = std::fs::remove_file(from);
+                Ok(())
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(taken()),
+            Err(e) => Err(anyhow::Error::new(e).context(moving())),
         },
-        _ => Err(anyhow::Error::new(err).context(format!("moving the new database into place as {}", to.display()))),
+        _ => Err(anyhow::Error::new(err).context(moving())),
     }
 }

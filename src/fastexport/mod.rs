@@ -26,9 +26,9 @@ use duckdb::Connection;
 use duckdb::arrow::datatypes::{Field, Schema, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
 
-/// Accounts per range: about 113,000 joint rows (10 MB of CSV) at the default's 883 rows per
-/// account. (256 was no faster and took 100 MB more at 30 M joint rows.)
-const ACCOUNTS_PER_RANGE: usize = 128;
+/// Joint rows per range (about 9 MB of CSV): a range is whole accounts, so one account's rows are
+/// the floor. (Ranges twice as large were no faster and took 100 MB more at 30 M joint rows.)
+const ROWS_PER_RANGE: i64 = 100_000;
 
 /// DuckDB's memory limit during these exports, when the user's is higher: a range's queries need
 /// little, and DuckDB otherwise keeps every block it has read cached up to its limit, which made
@@ -106,7 +106,7 @@ pub fn write(
     {
         return Ok(Outcome::Unsupported(why));
     }
-    let ranges = account_ranges(conn)?;
+    let ranges = account_ranges(conn, workers)?;
     keep_freed_memory();
     let _memory = MemoryCap::new(conn)?;
     let make = |conn: &Connection, i: usize| -> Result<Made<Vec<RecordBatch>>> {
@@ -196,7 +196,9 @@ fn schema_of(conn: &Connection, relation: &str) -> Result<SchemaRef> {
     Ok(arrow.get_schema())
 }
 
-/// `schema` with every column nullable, as DuckDB's own Parquet writer declares them.
+/// `schema` with every column nullable (optional in Parquet), as DuckDB 1.4's Parquet writer
+/// declares them (DuckDB 2.0's marks the columns that come straight from NOT NULL ones required;
+/// readers take both alike).
 fn nullable(schema: &Schema) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
@@ -206,20 +208,40 @@ fn nullable(schema: &Schema) -> SchemaRef {
     std::sync::Arc::new(Schema::new(fields))
 }
 
-/// `batch` under `schema` (the same columns; only nullability may differ).
+/// `batch` under `schema` (the same columns; only the declared nullability may differ).
 fn with_schema(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
     RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).context("reading a range of accounts")
 }
 
 /// The ranges of accounts as SQL predicates on `account_id`, in order, covering every value (the
-/// first has no lower bound and the last no upper one).
-fn account_ranges(conn: &Connection) -> Result<Vec<String>> {
-    let accounts: Vec<i64> = {
-        let table = crate::db::in_database(conn, "accounts")?;
-        let mut stmt = conn.prepare(&format!("SELECT account_id FROM {table} ORDER BY account_id"))?;
-        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+/// first has no lower bound and the last no upper one): whole accounts, each range holding at
+/// least [`ROWS_PER_RANGE`] chat-days (the joint rows) but the last.
+fn account_ranges(conn: &Connection, workers: usize) -> Result<Vec<String>> {
+    // Cut by joint rows (chat-days), not by accounts: memory follows the rows of a range, and an
+    // account's density varies with the config by a thousandfold.
+    let table = crate::db::in_database(conn, "chat_days")?;
+    crate::db::set_threads(conn, workers)?;
+    let counts: Vec<(i64, i64)> = {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT account_id, count(*) FROM {table} GROUP BY account_id ORDER BY account_id"
+        ))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
     };
-    let lasts: Vec<i64> = accounts.chunks(ACCOUNTS_PER_RANGE).map(|c| c[c.len() - 1]).collect();
+    crate::db::set_threads(conn, 1)?;
+    let mut lasts = Vec::new();
+    let mut rows = 0i64;
+    for (account, n) in counts {
+        rows += n;
+        if rows >= ROWS_PER_RANGE {
+            lasts.push(account);
+            rows = 0;
+        }
+    }
+    if rows == 0 {
+        // The last range would be empty.
+        lasts.pop();
+    }
     let n = lasts.len().max(1);
     Ok((0..n)
         .map(|i| {
@@ -270,7 +292,10 @@ fn in_order<T: Send>(
                             done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
                         }
                     }
-                    if tx.send((i, make(&worker, i))).is_err() {
+                    // A panic is an error of this item: the others wait for it in order.
+                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(&worker, i)))
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("an export worker panicked")));
+                    if tx.send((i, made)).is_err() {
                         return;
                     }
                 }
@@ -301,8 +326,11 @@ fn in_order<T: Send>(
             }
             Ok(None)
         })();
-        // On any way out, let the workers finish.
-        stop.store(true, Ordering::SeqCst);
+        // On any way out, let the workers finish (under the lock, so none misses the wake-up).
+        {
+            let _held = consumed.0.lock().unwrap_or_else(|p| p.into_inner());
+            stop.store(true, Ordering::SeqCst);
+        }
         consumed.1.notify_all();
         drop(rx);
         result
