@@ -276,3 +276,31 @@ fn standard_output_gets_the_same_bytes_as_a_file() {
         assert!(said.contains(&format!("rows of {table} to standard output")), "{said}");
     }
 }
+
+#[test]
+fn spark_reads_the_parquet_exports_as_the_csv_has_them() {
+    // Spark (PySpark 4, local[2]; Java from scripts/java-env): the joint view, the labelled view
+    // (NULLs, texts) and a table, each against its CSV row by row.
+    let java = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/java-env"))
+        .output()
+        .expect("scripts/java-env runs");
+    assert!(
+        java.status.success(),
+        "scripts/java-env: {}",
+        String::from_utf8_lossy(&java.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = load_mixed(d, Some(150));
+    let mut files = Vec::new();
+    for table in ["joint_info", "joint_info_labeled", "service_days"] {
+        let (parquet, csv) = (d.join(format!("{table}.parquet")), d.join(format!("{table}.csv")));
+        export_table(&db, table, &parquet, &["--row-group-size", "4096"]);
+        export_table(&db, table, &csv, &[]);
+        files.push(parquet);
+        files.push(csv);
+    }
+    let args: Vec<&str> = files.iter().map(|f| path_str(f)).collect();
+    let said = python_ok("check_spark_parquet.py", &args);
+    assert!(said.contains("rows of joint_info_labeled.parquet"), "{said}");
+}

@@ -132,7 +132,8 @@ pub fn python() -> String {
 }
 
 /// Runs `tests/python/<script>` with `args` in the venv and returns its output, which must start
-/// with `ok: ` (the checkers print one summary line and exit 1 with the reason otherwise).
+/// with `ok: ` (the checkers print one summary line and exit 1 with the reason otherwise). Spark,
+/// where a script starts it, binds to the loopback interface only.
 pub fn python_ok(script: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(python())
         .arg(
@@ -141,6 +142,7 @@ pub fn python_ok(script: &str, args: &[&str]) -> String {
                 .join(script),
         )
         .args(args)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
         .output()
         .expect("python runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
