@@ -281,14 +281,7 @@ fn standard_output_gets_the_same_bytes_as_a_file() {
 fn spark_reads_the_parquet_exports_as_the_csv_has_them() {
     // Spark (PySpark 4, local[2]; Java from scripts/java-env): the joint view, the labelled view
     // (NULLs, texts) and a table, each against its CSV row by row.
-    let java = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/java-env"))
-        .output()
-        .expect("scripts/java-env runs");
-    assert!(
-        java.status.success(),
-        "scripts/java-env: {}",
-        String::from_utf8_lossy(&java.stderr)
-    );
+    common::java();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let db = load_mixed(d, Some(150));

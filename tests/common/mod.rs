@@ -118,14 +118,28 @@ pub fn original(name: &str) -> std::path::PathBuf {
     copy
 }
 
-/// The venv's python, created by `scripts/python-env` on first use (pinned pandas and duckdb).
+/// The venv's python, created by `scripts/python-env` on first use (the pinned packages of
+/// `scripts/python-requirements.txt`).
 pub fn python() -> String {
-    let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/python-env"))
+    setup_script("python-env", "it needs PyPI")
+}
+
+/// The Java runtime Spark needs, from `scripts/java-env` (installed from Debian when missing).
+pub fn java() -> String {
+    setup_script("java-env", "it needs Java 17+ or apt")
+}
+
+/// Runs `scripts/<name>`, which must succeed; the path it prints.
+fn setup_script(name: &str, needs: &str) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    let out = std::process::Command::new(&script)
         .output()
-        .expect("scripts/python-env runs");
+        .expect("the setup script runs");
     assert!(
         out.status.success(),
-        "scripts/python-env failed (it needs PyPI): {}",
+        "scripts/{name} failed ({needs}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
