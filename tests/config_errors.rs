@@ -32,7 +32,7 @@ fn golden_messages() {
         (
             variant("  post90_daily_churn:", "  post90_daily_chrn:"),
             vec![],
-            "error: invalid config: bad.yaml:139:3: services_model.post90_daily_chrn: unknown key `post90_daily_chrn`; did you mean `post90_daily_churn`? (allowed: launch_dates, trial_days, p_convert_after_trial, new_adopters_per_month, adoption_day_bias, retention_targets, post90_daily_churn, usage, distribute_to_chats, correlation)\n",
+            "error: invalid config: bad.yaml:139:3: services_model.post90_daily_chrn: unknown key `post90_daily_chrn`; did you mean `post90_daily_churn`? (allowed: launch_dates, trial_days, p_convert_after_trial, new_adopters_per_month, new_adopters_per_1000_accounts, adoption_day_bias, retention_targets, post90_daily_churn, usage, distribute_to_chats, correlation)\n",
         ),
         (
             variant("    tasks: 0.8", "    tasks: 1.8"),

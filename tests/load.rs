@@ -200,3 +200,42 @@ fn usage_pricing_and_window_scaling_load_and_pass_checks() {
         "0 14 3"
     );
 }
+
+#[test]
+fn the_scale_config_keeps_the_service_side_in_proportion() {
+    // configs/scale.yaml states adoptions per 1,000 accounts: at the default's 3,000 accounts it
+    // is the default's data, hash for hash; at a tenth of the accounts it makes a tenth of the
+    // subscriptions, where the default's absolute counts make far more per account (as many as
+    // before, until the few accounts have all adopted).
+    let dir = tempfile::tempdir().unwrap();
+    let scale = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/scale.yaml");
+    let load = |name: &str, args: &[&str]| {
+        let db = dir.path().join(format!("{name}.duckdb"));
+        let mut all = vec!["load", "--db", path_str(&db)];
+        all.extend(args);
+        ok(&all);
+        db
+    };
+    let hashes = "SELECT concat_ws(',', sha256_chat_days, sha256_service_days, sha256_subscriptions) FROM dataset";
+    let (default, scaled) = (load("default", &[]), load("scaled", &["--config", scale]));
+    assert_eq!(scalar(&default, hashes), scalar(&scaled, hashes));
+    let subscriptions = |db: &std::path::Path| scalar(db, "SELECT count(*) FROM subscriptions").parse::<f64>().unwrap();
+    let small_scaled = load("small-scaled", &["--config", scale, "--set", "accounts.n_accounts=300"]);
+    let small_default = load("small-default", &["--set", "accounts.n_accounts=300"]);
+    let ratio = subscriptions(&small_scaled) / subscriptions(&scaled);
+    assert!(
+        (0.08..0.12).contains(&ratio),
+        "a tenth of the accounts, {ratio} of the subscriptions"
+    );
+    let absolute = subscriptions(&small_default) / subscriptions(&default);
+    assert!(
+        absolute > 1.5 * ratio,
+        "absolute counts: {absolute} of the subscriptions"
+    );
+    // The effective config shows the counts the rates gave.
+    let shown = scalar(
+        &small_scaled,
+        "SELECT value FROM config_values WHERE key = 'services_model.new_adopters_per_month.tasks'",
+    );
+    assert_eq!(shown, "4");
+}

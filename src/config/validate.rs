@@ -769,7 +769,26 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
         );
         let p_convert = paid(&m.p_convert_after_trial, s);
         p.probability(&format!("services_model.p_convert_after_trial.{n}"), p_convert);
-        let new_adopters_per_month = paid(&m.new_adopters_per_month, s);
+        // Relative to the population when the extension key says so, else the absolute count.
+        let new_adopters_per_month = match &m.new_adopters_per_1000_accounts {
+            Some(rate) => {
+                let key = format!("services_model.new_adopters_per_1000_accounts.{n}");
+                let rate = paid(rate, s);
+                p.within(&key, rate, 0.0, 1000.0);
+                let count = (rate.clamp(0.0, 1000.0) * a.n_accounts as f64 / 1000.0).round();
+                p.check(
+                    count <= 10_000_000.0,
+                    &key,
+                    rate,
+                    &format!(
+                        "a rate giving at most 10000000 adoptions a month ({count} at {} accounts)",
+                        a.n_accounts
+                    ),
+                );
+                count.min(10_000_000.0) as u32
+            }
+            None => paid(&m.new_adopters_per_month, s),
+        };
         p.check(
             new_adopters_per_month <= 10_000_000,
             &format!("services_model.new_adopters_per_month.{n}"),
@@ -894,6 +913,15 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
     if !p.list.is_empty() {
         return Err(p.list);
     }
+    // The effective config shows the counts a relative adoption rate gave.
+    let adopters = m.new_adopters_per_1000_accounts.is_some().then(|| {
+        let count = |s: Service| services[s as usize].new_adopters_per_month;
+        Paid {
+            tasks: count(Service::Tasks),
+            classifications: count(Service::Classifications),
+            amocrm_call: count(Service::AmocrmCall),
+        }
+    });
     Ok(Config {
         anomalies,
         blame: blame.clone(),
@@ -933,9 +961,15 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
         distribute,
         correlation: m.correlation.strength,
         output_path: raw.output.path.clone(),
-        raw: RawConfig {
-            anomalies: if no_block { None } else { raw.anomalies.clone() },
-            ..raw
+        raw: {
+            let mut raw = RawConfig {
+                anomalies: if no_block { None } else { raw.anomalies.clone() },
+                ..raw
+            };
+            if let Some(counts) = adopters {
+                raw.services_model.new_adopters_per_month = counts;
+            }
+            raw
         },
     })
 }
