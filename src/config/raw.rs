@@ -428,7 +428,7 @@ pub struct RawServicesModel {
     /// Extension: adoptions per calendar month per 1,000 accounts; when set, they replace
     /// `new_adopters_per_month` (which the effective config then shows as the counts they give),
     /// so the service side of the data keeps its proportions at any `accounts.n_accounts`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub new_adopters_per_1000_accounts: Option<Paid<f64>>,
     pub adoption_day_bias: RawAdoptionDayBias,
     pub retention_targets: Paid<RawRetention>,
