@@ -84,31 +84,44 @@ fn month_weights(c: &Config, cal: &Calendar, first: i32) -> Vec<(i32, f64)> {
 }
 
 /// Per service, the accounts that used another service on an earlier day and have not adopted
-/// this one: the candidates a bundled adoption picks from. A vector plus positions, so insert,
-/// remove and a uniform pick are O(1) and the order (hence the picks) is deterministic.
-#[derive(Default)]
+/// this one: the candidates a bundled adoption picks from. A vector plus each account's position in
+/// it, so insert, remove and a uniform pick are O(1) and the order (hence the picks) is
+/// deterministic. Positions are a flat array by account (4 bytes per account and service), not a
+/// hash map: at 10 M accounts the map was most of the plan's time and memory.
 struct CrossPools {
     members: [Vec<u32>; 3],
-    position: [std::collections::HashMap<u32, usize>; 3],
+    position: [Vec<u32>; 3],
 }
 
+/// Not in the pool.
+const ABSENT: u32 = u32::MAX;
+
 impl CrossPools {
+    fn new(accounts: usize) -> CrossPools {
+        CrossPools {
+            members: Default::default(),
+            position: std::array::from_fn(|_| vec![ABSENT; accounts]),
+        }
+    }
+
     fn len(&self, s: usize) -> usize {
         self.members[s].len()
     }
 
     fn insert(&mut self, s: usize, a: u32) {
-        if let std::collections::hash_map::Entry::Vacant(e) = self.position[s].entry(a) {
-            e.insert(self.members[s].len());
+        if self.position[s][a as usize] == ABSENT {
+            self.position[s][a as usize] = self.members[s].len() as u32;
             self.members[s].push(a);
         }
     }
 
     fn remove(&mut self, s: usize, a: u32) {
-        if let Some(i) = self.position[s].remove(&a) {
+        let i = std::mem::replace(&mut self.position[s][a as usize], ABSENT);
+        if i != ABSENT {
+            let i = i as usize;
             self.members[s].swap_remove(i);
             if let Some(&moved) = self.members[s].get(i) {
-                self.position[s].insert(moved, i);
+                self.position[s][moved as usize] = i as u32;
             }
         }
     }
@@ -156,7 +169,8 @@ impl Plan {
 
         // Adoption slots: per service and month, the month's quota of days drawn by the bias
         // weights among the month's days inside the range and on or after launch.
-        let mut slots: Vec<(i32, usize, usize)> = Vec::new(); // (day, service, month)
+        // (day, service, month), packed small: at 10 M accounts there are 15 M slots.
+        let mut slots: Vec<(i32, u8, u16)> = Vec::new();
         let mut months: [Vec<MonthQuota>; 3] = Default::default();
         let mut slot_first_half: Vec<f64> = Vec::new(); // per month of every service, P(day 1–15)
         for s in Service::PAID {
@@ -196,7 +210,7 @@ impl Plan {
                 for _ in 0..quota {
                     let u: f64 = rng.random::<f64>() * acc;
                     let i = cum.partition_point(|&x| x <= u).min(eligible.len() - 1);
-                    slots.push((eligible[i].0, si, month_index));
+                    slots.push((eligible[i].0, si as u8, month_index as u16));
                 }
             }
         }
@@ -205,16 +219,18 @@ impl Plan {
 
         let mut adoption: Vec<[i32; 3]> = vec![[NOT_ADOPTED; 3]; n];
         let mut placed_count = [0u64; 3];
-        let mut cross = CrossPools::default();
+        let mut cross = CrossPools::new(n);
         let mut cross_expected = 0.0;
         let mut rng = global_stream(c.seed, ADOPTION_ASSIGNMENT);
         let rho = c.correlation;
         let mut next_to_pool = 0; // placed adoptions before this one have joined the cross pools
-        let mut filled: Vec<(i32, usize, u32)> = Vec::with_capacity(slots.len());
+        let mut filled: Vec<(i32, u8, u32)> = Vec::with_capacity(slots.len());
         for &(day, si, month) in &slots {
+            let (si, month) = (usize::from(si), usize::from(month));
             // Adoptions of earlier days make their accounts candidates for the other services.
             while next_to_pool < filled.len() && filled[next_to_pool].0 < day {
                 let (_, t, a) = filled[next_to_pool];
+                let t = usize::from(t);
                 for s in (0..3).filter(|&s| s != t) {
                     if adoption[a as usize][s] == NOT_ADOPTED {
                         cross.insert(s, a);
@@ -238,7 +254,7 @@ impl Plan {
                 adoption[a][si] = day;
                 placed_count[si] += 1;
                 cross.remove(si, a as u32);
-                filled.push((day, si, a as u32));
+                filled.push((day, si as u8, a as u32));
                 let q = &mut months[si][month];
                 q.placed += 1;
                 let p = slot_first_half[si * months_per_service + month];
