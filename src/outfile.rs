@@ -164,8 +164,6 @@ impl Output {
         })
     }
 
-    /// The path the writer should write to: the temporary file, the special file, or
-    /// `/dev/stdout`.
     /// Proves the temporary file can be created (the directory is writable, the name not too
     /// long) by creating and removing it: for a writer that writes only after long work.
     pub fn probe(&self) -> Result<()> {
@@ -180,6 +178,8 @@ impl Output {
         Ok(())
     }
 
+    /// The path the writer should write to: the unnamed file (`/proc/self/fd/N`) or the temporary
+    /// file, the special file, or `/dev/stdout`.
     pub fn write_path(&self) -> &Path {
         match &self.dest {
             Dest::Stdout => Path::new("/dev/stdout"),
@@ -260,16 +260,12 @@ impl Drop for Output {
     }
 }
 
-/// An unnamed regular file in `dir` (`O_TMPFILE`) and the path that reaches it, or None where the
-/// kernel, the file system or /proc does not offer one.
+/// An unnamed regular file in `dir` (an existing directory, `.` for the current one; `O_TMPFILE`)
+/// and the path that reaches it, or None where the kernel, the file system or /proc does not offer
+/// one.
 fn unnamed_file(dir: &Path) -> Option<(fs::File, PathBuf)> {
     use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::ffi::OsStrExt;
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
     let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     // SAFETY: a valid C string; the descriptor returned is owned by the File below.
     let fd = unsafe {

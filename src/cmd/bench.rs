@@ -93,10 +93,7 @@ struct LoadFigures {
 /// One `gen load` run as the benchmark saw it from outside.
 struct LoadRun {
     figures: LoadFigures,
-    wall: f64,
-    /// User + system CPU seconds of the child.
-    cpu: f64,
-    peak_rss_mb: f64,
+    child: ChildRun,
 }
 
 /// The medians over the repetitions of one size.
@@ -165,7 +162,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         args.repeat,
                         config.display()
                     );
-                    let wall = run_load(&scenario_path, accounts, args.threads, Some(config))?.wall;
+                    let wall = run_load(&scenario_path, accounts, args.threads, Some(config))?
+                        .child
+                        .wall;
                     remove(&scenario_path, false);
                     scenario_walls.push(wall);
                 }
@@ -206,10 +205,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         remove(&db_path, args.keep);
         remove(&ctas_path, args.keep);
-        let peak_rss_mb = loads.iter().map(|l| l.peak_rss_mb).fold(0.0, f64::max);
-        let mut ratios: Vec<f64> = loads.iter().zip(&ctases).map(|(l, c)| c.0 / l.wall).collect();
+        let peak_rss_mb = loads.iter().map(|l| l.child.peak_rss_mb).fold(0.0, f64::max);
+        let mut ratios: Vec<f64> = loads.iter().zip(&ctases).map(|(l, c)| c.0 / l.child.wall).collect();
         ratios.sort_by(f64::total_cmp);
-        loads.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+        loads.sort_by(|a, b| a.child.wall.total_cmp(&b.child.wall));
         ctases.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (ctas_seconds, ctas_cpu) = ctases[ctases.len() / 2];
         let row = Row {
@@ -231,8 +230,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 scenario_walls.len(),
                 scenario_walls[0],
                 scenario_walls[scenario_walls.len() - 1],
-                (median / row.load.wall - 1.0) * 100.0,
-                row.load.wall
+                (median / row.load.child.wall - 1.0) * 100.0,
+                row.load.child.wall
             );
         }
         table.push(row);
@@ -289,12 +288,7 @@ fn run_load(db_path: &Path, accounts: u64, threads: Option<u64>, config: Option<
     let _ = std::fs::remove_file(&stats);
     let figures: LoadFigures =
         serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", stats.display()))?;
-    Ok(LoadRun {
-        figures,
-        wall: child.wall,
-        cpu: child.cpu,
-        peak_rss_mb: child.peak_rss_mb,
-    })
+    Ok(LoadRun { figures, child })
 }
 
 /// A child process as seen from outside.
@@ -543,7 +537,7 @@ fn print_row(r: &Row, header: bool) {
     }
     let f = &r.load.figures;
     let all: u64 = f.rows.values().sum();
-    let gen_rate = all as f64 / r.load.wall;
+    let gen_rate = all as f64 / r.load.child.wall;
     let ctas_rate = all as f64 / r.ctas_seconds;
     let ratio = r.ratios[r.ratios.len() / 2];
     let range = format!("{:.2}–{:.2}", r.ratios[0], r.ratios[r.ratios.len() - 1]);
@@ -557,13 +551,13 @@ fn print_row(r: &Row, header: bool) {
         f.joint_rows,
         r.accounts,
         all,
-        r.load.wall,
+        r.load.child.wall,
         gen_rate / 1e6,
         r.ctas_seconds,
         ctas_rate / 1e6,
         ratio,
         range,
-        r.load.cpu,
+        r.load.child.cpu,
         r.ctas_cpu,
         f.generate_cpu_seconds,
         f.append_seconds,

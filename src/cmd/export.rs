@@ -238,17 +238,6 @@ pub fn copy(
     // sort pins its own blocks and DuckDB runs out of memory at 300 MB (30 M joint rows, CSV).
     // (`fastexport`'s workers each run their ranges on one thread too.)
     db::set_threads(conn, 1)?;
-    // The output's path exists already (an unnamed file, see `outfile`): DuckDB writes it itself.
-    let copy_options = match format {
-        ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', USE_TMP_FILE false".to_string(),
-        ExportFormat::Parquet | ExportFormat::TsbAd => {
-            format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group_size}, USE_TMP_FILE false")
-        }
-    };
-    let sql = format!(
-        "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({copy_options})",
-        crate::db::sql_path(out.write_path())
-    );
     let started = Instant::now();
     // By account ranges on every core (`fastexport`) rather than sorted whole, where the relation
     // is in account order; DuckDB's COPY for the rest and when that writer meets a column, view or
@@ -281,16 +270,28 @@ pub fn copy(
                 return finish(out, path, table, format, rows as usize, started);
             }
             Ok(crate::fastexport::Outcome::Unsupported(_)) => {}
-            Ok(crate::fastexport::Outcome::Stopped(why)) if out.is_stream() => bail!(
-                "writing {}: gen's writer met {why} after part of the rows went out; export with --writer duckdb",
-                path.display()
-            ),
+            Ok(crate::fastexport::Outcome::Stopped(why)) if out.is_stream() => {
+                return Err(out.writing_error(&format!(
+                    "gen's writer met {why} after part of the rows went out; export with --writer duckdb"
+                )));
+            }
             Ok(crate::fastexport::Outcome::Stopped(_)) => {}
             Err(_) if crate::signals::cancelled() => bail!("interrupted; nothing was written to {}", path.display()),
             Err(e) if out.is_stream() && crate::db::output::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => return Err(out.writing_error(&format!("{e:#}"))),
         }
     }
+    // The output's path exists already (an unnamed file, see `outfile`): DuckDB writes it itself.
+    let copy_options = match format {
+        ExportFormat::Csv => "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', USE_TMP_FILE false".to_string(),
+        ExportFormat::Parquet | ExportFormat::TsbAd => {
+            format!("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group_size}, USE_TMP_FILE false")
+        }
+    };
+    let sql = format!(
+        "COPY (SELECT * FROM {table} ORDER BY {order}) TO '{}' ({copy_options})",
+        crate::db::sql_path(out.write_path())
+    );
     let interrupt = crate::signals::interrupt_on_signal(conn);
     let rows = match conn.execute(&sql, []) {
         Ok(rows) => rows,

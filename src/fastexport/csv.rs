@@ -74,7 +74,8 @@ pub(super) fn write(
 
 /// A column of a batch, downcast once.
 enum Col<'a> {
-    Int(Vec<i64>),
+    I8(&'a [i8]),
+    I16(&'a [i16]),
     I64(&'a [i64]),
     I32(&'a [i32]),
     F64(&'a [f64]),
@@ -90,22 +91,8 @@ fn push_batch(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), String> {
         let col = match column.data_type() {
             DataType::Int64 => Col::I64(column.as_primitive::<Int64Type>().values()),
             DataType::Int32 => Col::I32(column.as_primitive::<Int32Type>().values()),
-            DataType::Int16 => Col::Int(
-                column
-                    .as_primitive::<Int16Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| i64::from(v))
-                    .collect(),
-            ),
-            DataType::Int8 => Col::Int(
-                column
-                    .as_primitive::<Int8Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| i64::from(v))
-                    .collect(),
-            ),
+            DataType::Int16 => Col::I16(column.as_primitive::<Int16Type>().values()),
+            DataType::Int8 => Col::I8(column.as_primitive::<Int8Type>().values()),
             DataType::Float64 => Col::F64(column.as_primitive::<Float64Type>().values()),
             DataType::Date32 => Col::Date(column.as_primitive::<Date32Type>().values()),
             DataType::Boolean => Col::Bool(column.as_boolean()),
@@ -124,7 +111,8 @@ fn push_batch(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), String> {
                 continue;
             }
             match col {
-                Col::Int(v) => push_int(out, v[row]),
+                Col::I8(v) => push_int(out, i64::from(v[row])),
+                Col::I16(v) => push_int(out, i64::from(v[row])),
                 Col::I64(v) => push_int(out, v[row]),
                 Col::I32(v) => push_int(out, i64::from(v[row])),
                 Col::F64(v) => push_double(out, v[row]),
@@ -192,7 +180,7 @@ fn push_int(out: &mut Vec<u8>, v: i64) {
 /// A double as DuckDB prints it: the shortest digits that read back to it, in fixed notation with
 /// at least one decimal (`2.0`) when its decimal exponent is from -4 to 15, else as `1.5e-05`,
 /// `1e+16`.
-pub fn push_double(out: &mut Vec<u8>, v: f64) {
+fn push_double(out: &mut Vec<u8>, v: f64) {
     if v == 0.0 {
         out.extend_from_slice(if v.is_sign_negative() { b"-0.0" } else { b"0.0" });
         return;
@@ -273,7 +261,7 @@ const LAST_DAY: i32 = 2_932_896;
 
 /// Days since 1970-01-01 as YYYY-MM-DD (the proleptic Gregorian calendar; from [`FIRST_DAY`] to
 /// [`LAST_DAY`]).
-pub(super) fn push_date(out: &mut Vec<u8>, days: i32) {
+fn push_date(out: &mut Vec<u8>, days: i32) {
     // Howard Hinnant's civil_from_days.
     let z = i64::from(days) + 719_468;
     let era = z.div_euclid(146_097);

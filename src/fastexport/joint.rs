@@ -15,19 +15,20 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use duckdb::Connection;
 use duckdb::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, StringBuilder,
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, StringBuilder, new_null_array,
 };
-use duckdb::arrow::datatypes::{DataType, Date32Type, Field, Int32Type, Int64Type, Schema, SchemaRef};
+use duckdb::arrow::compute::concat_batches;
+use duckdb::arrow::datatypes::{DataType, Date32Type, Int32Type, Int64Type, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
 
 use super::Made;
+use crate::config::{SERVICES, Service};
 
-/// The services the joint view has columns for, in `SERVICE_*` order.
-const SERVICES: [&str; 4] = ["dialog", "tasks", "classifications", "amocrm_call"];
-const DIALOG: usize = 0;
-const TASKS: usize = 1;
-const CLASSIFICATIONS: usize = 2;
-const AMOCRM_CALL: usize = 3;
+/// The services' positions in [`SERVICES`] (the config's order), which index [`Usage`].
+const DIALOG: usize = Service::Dialog as usize;
+const TASKS: usize = Service::Tasks as usize;
+const CLASSIFICATIONS: usize = Service::Classifications as usize;
+const AMOCRM_CALL: usize = Service::AmocrmCall as usize;
 
 /// The joint view's columns and their types: the contract with migration V5's `joint_rows`.
 const COLUMNS: [(&str, DataType); 21] = [
@@ -168,7 +169,7 @@ impl Joint {
             let events = b.column(3).as_primitive::<Int32Type>();
             let cost = b.column(4).as_primitive::<duckdb::arrow::datatypes::Float64Type>();
             for row in 0..b.num_rows() {
-                let Some(s) = SERVICES.iter().position(|s| *s == service.value(row)) else {
+                let Some(s) = SERVICES.iter().position(|s| s.name() == service.value(row)) else {
                     continue;
                 };
                 let u = usage.entry((chat.value(row), date.value(row))).or_default();
@@ -292,55 +293,42 @@ impl Joint {
         );
         let mut stmt = conn.prepare(&sql)?;
         let batches: Vec<RecordBatch> = stmt.query_arrow([]).context("reading the range's labels")?.collect();
-        let schema = Arc::new(Schema::new(batches.first().map_or_else(Vec::new, |b| {
-            b.schema()
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect::<Vec<Field>>()
-        })));
-        let labels = if batches.is_empty() {
-            None
-        } else {
-            Some(duckdb::arrow::compute::concat_batches(&schema, &batches).context("reading the range's labels")?)
+        let n = joint[0].len();
+        let Some(first) = batches.first() else {
+            // No labels in the range: every row unlabelled.
+            let mut columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(vec![0; n]))];
+            columns.extend((0..3).map(|_| new_null_array(&DataType::Utf8, n)));
+            return Ok(columns);
         };
+        let labels = concat_batches(&first.schema(), &batches).context("reading the range's labels")?;
+        let (la, ld, lc) = (
+            labels.column(0).as_primitive::<Int64Type>(),
+            labels.column(1).as_primitive::<Date32Type>(),
+            labels.column(2).as_string::<i32>(),
+        );
+        let flag = labels.column(3).as_primitive::<Int32Type>();
+        let texts = [4, 5, 6].map(|c| labels.column(c).as_string::<i32>());
+        let label_key = |i: usize| (la.value(i), ld.value(i), lc.value(i));
         let account = joint[0].as_primitive::<Int64Type>();
         let chat = joint[1].as_string::<i32>();
         let date = joint[3].as_primitive::<Date32Type>();
-        let n = account.len();
         let mut is_anomaly = Vec::with_capacity(n);
         let mut text: [StringBuilder; 3] = std::array::from_fn(|_| StringBuilder::new());
         let mut at = 0usize;
         for row in 0..n {
             let key = (account.value(row), date.value(row), chat.value(row));
-            let mut hit = None;
-            if let Some(l) = &labels {
-                let (la, ld, lc) = (
-                    l.column(0).as_primitive::<Int64Type>(),
-                    l.column(1).as_primitive::<Date32Type>(),
-                    l.column(2).as_string::<i32>(),
-                );
-                while at < l.num_rows() && (la.value(at), ld.value(at), lc.value(at)) < key {
-                    at += 1;
-                }
-                if at < l.num_rows() && (la.value(at), ld.value(at), lc.value(at)) == key {
-                    hit = Some(at);
-                }
+            while at < labels.num_rows() && label_key(at) < key {
+                at += 1;
             }
-            match (hit, &labels) {
-                (Some(i), Some(l)) => {
-                    let flag = l.column(3).as_primitive::<Int32Type>();
-                    is_anomaly.push(if flag.is_null(i) { 0 } else { flag.value(i) });
-                    for (k, b) in text.iter_mut().enumerate() {
-                        let c = l.column(4 + k).as_string::<i32>();
-                        b.append_option((!c.is_null(i)).then(|| c.value(i)));
-                    }
+            if at < labels.num_rows() && label_key(at) == key {
+                is_anomaly.push(if flag.is_null(at) { 0 } else { flag.value(at) });
+                for (b, c) in text.iter_mut().zip(texts) {
+                    b.append_option((!c.is_null(at)).then(|| c.value(at)));
                 }
-                _ => {
-                    is_anomaly.push(0);
-                    for b in &mut text {
-                        b.append_null();
-                    }
+            } else {
+                is_anomaly.push(0);
+                for b in &mut text {
+                    b.append_null();
                 }
             }
         }

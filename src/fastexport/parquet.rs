@@ -19,7 +19,7 @@ use super::{MakeRange, Outcome, Sink};
 /// zstd's level, as DuckDB's Parquet writer uses it by default.
 const ZSTD_LEVEL: i32 = 3;
 
-/// Writes the `n` ranges made by `make` to `path` in row groups of `row_group_size` rows, encoding
+/// Writes the `n` ranges made by `make` to `sink` in row groups of `row_group_size` rows, encoding
 /// with `workers` threads.
 pub(super) fn write(
     conn: &Connection,
@@ -65,11 +65,9 @@ pub(super) fn write(
     if groups.pending_rows > 0 {
         groups.flush()?;
     }
-    let rows = groups.rows;
-    let mut out = groups.writer;
-    out.flush()?;
-    out.close()?;
-    Ok(Outcome::Written(rows))
+    // Writes the footer and flushes the buffers.
+    groups.writer.close()?;
+    Ok(Outcome::Written(groups.rows))
 }
 
 /// The file being written and the rows of the row group being gathered.
