@@ -9,6 +9,9 @@
 //! - [`html`]: the self-contained HTML page (inline SVG charts) of `gen report --html`.
 //! - [`fastexport`]: exports in order by account ranges on every core (CSV as DuckDB writes it,
 //!   Parquet).
+//! - [`parts`]: the dataset as deterministic Parquet parts (`gen generate`, `gen verify`,
+//!   `gen load --from-parts`).
+//! - [`ordered`]: items made on worker threads, consumed in order (export ranges, part blocks).
 //! - [`outfile`]: the rules every output file is written by.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP, handled alike by every command.
 //! - [`stdio`]: standard output and error without panics on a closed pipe.
@@ -24,7 +27,9 @@ pub mod fastexport;
 pub mod html;
 pub mod json;
 pub mod model;
+pub mod ordered;
 pub mod outfile;
+pub mod parts;
 pub mod score;
 pub mod signals;
 pub mod stdio;

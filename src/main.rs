@@ -21,6 +21,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Load(cmd::load::Args),
+    Generate(cmd::generate::Args),
+    Verify(cmd::verify::Args),
     Check(cmd::check::Args),
     Report(cmd::report::Args),
     Export(cmd::export::Args),
@@ -44,6 +46,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Load(a) => cmd::load::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Export(a) => cmd::export::run(a),

@@ -27,6 +27,11 @@ pub struct Args {
     db: DbArgs,
     #[command(flatten)]
     config: ConfigArgs,
+    /// Load the dataset from a directory of parts written by `gen generate` (checked as `gen
+    /// verify` checks it) instead of generating it: the same tables as `gen load` with their
+    /// config.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "anomalies", "seed", "sets", "threads"])]
+    from_parts: Option<std::path::PathBuf>,
     /// Generator threads, 1 to 64 [default: all cores but one, at least one: DuckDB's INSERT of
     /// chat_days keeps one core busy]. The data is identical for every value.
     #[arg(long, value_name = "N", value_parser = super::whole::<1, { MAX_THREADS as u64 }>)]
@@ -61,7 +66,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     // Everything about the input is checked before the database is touched.
-    let (_, config) = args.config.load()?;
+    let parts = args.from_parts.as_deref().map(read_parts).transpose()?;
+    let config = match &parts {
+        Some(p) => p.config.clone(),
+        None => args.config.load()?.1,
+    };
     // One core goes to DuckDB's INSERT thread, which sets the pace; more workers than the other
     // cores only compete with it (2 cores, 30 M rows: 7.1 s with one worker, 7.8 s with two).
     let threads = args.threads.map(|t| t as usize).unwrap_or_else(|| {
@@ -76,6 +85,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // it is never one of the files the load reads.
     let mut reads = crate::outfile::protected(&args.db.db);
     reads.extend(args.config.config.iter().chain(&args.config.anomalies).cloned());
+    if let Some(dir) = &args.from_parts {
+        reads.push(dir.clone());
+    }
     let export = match &args.export {
         Some(path) => Some((
             path,
@@ -93,7 +105,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // (dropping `generation`).
     let (opened, generation) = std::thread::scope(|scope| {
         let opener = scope.spawn(|| open_for_load(&args, &target, &spill));
-        let generation = ingest::Generation::start(&config, threads, args.stash_bytes);
+        let generation = match &parts {
+            Some(p) => planned(p),
+            None => ingest::Generation::start(&config, threads, args.stash_bytes).map(Source::Generate),
+        };
         let opened = opener
             .join()
             .unwrap_or_else(|_| bail!("opening {} panicked", args.db.db.display()));
@@ -110,13 +125,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     // Ctrl-C or SIGTERM: stop appending, interrupt a running query, and roll back.
     let interrupt = signals::interrupt_on_signal(&conn);
-    err!(
-        "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
-        config.n_accounts,
-        config.start,
-        config.end,
-        args.db.db.display()
-    );
+    match &args.from_parts {
+        Some(dir) => err!(
+            "gen: loading {} accounts, {} to {}, from the parts in {} into {}",
+            config.n_accounts,
+            config.start,
+            config.end,
+            dir.display(),
+            args.db.db.display()
+        ),
+        None => err!(
+            "gen: generating {} accounts, {} to {}, on {threads} thread(s) into {}",
+            config.n_accounts,
+            config.start,
+            config.end,
+            args.db.db.display()
+        ),
+    }
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(config.n_accounts);
@@ -140,7 +165,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         cancel: signals::cancel_flag(),
         progress: &progress,
     };
-    let mut result = ingest::load(&conn, generation, &opts);
+    let mut result = match (generation, &parts, &args.from_parts) {
+        (Source::Parts(planned), Some(verified), Some(dir)) => {
+            crate::parts::load::load(&conn, dir, verified, &planned, &opts)
+        }
+        (Source::Generate(generation), _, _) => ingest::load(&conn, generation, &opts),
+        _ => unreachable!("parts are loaded from a directory"),
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -173,7 +204,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     match result {
         Ok(stats) => {
-            print_summary(&args.db.db, &applied, &stats, total, threads);
+            print_summary(
+                &args.db.db,
+                &applied,
+                &stats,
+                total,
+                threads,
+                args.from_parts.as_deref(),
+            );
             if let Some(path) = &args.stats_json {
                 std::fs::write(path, stats_json(&stats, total, threads))
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -199,6 +237,50 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.db.db.display()
         ))),
     }
+}
+
+/// Where a load's rows come from.
+enum Source {
+    Generate(ingest::Generation),
+    /// Verified parts, with the plan this gen makes of their config.
+    Parts(Box<crate::parts::write::Planned>),
+}
+
+impl Source {
+    fn targets_chosen(&self) -> Result<(), crate::config::ConfigErrors> {
+        match self {
+            Source::Generate(g) => g.targets_chosen(),
+            Source::Parts(_) => Ok(()),
+        }
+    }
+}
+
+/// `--from-parts`: the directory checked as `gen verify` checks it (without re-reading the
+/// files: the load reads them, and the row counts are checked after).
+fn read_parts(dir: &Path) -> Result<crate::parts::verify::Verified> {
+    match crate::parts::verify::verify(dir, false, 1)? {
+        Ok(v) => Ok(v),
+        Err(problems) => bail!(
+            "{} is not a complete dataset, so nothing was loaded:\n  {}",
+            dir.display(),
+            problems.0.join("\n  ")
+        ),
+    }
+}
+
+/// The plan of the parts' config as this gen makes it: it must be the parts' plan.
+fn planned(parts: &crate::parts::verify::Verified) -> Result<Source> {
+    let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts);
+    if planned.identity != parts.identity {
+        bail!(
+            "the parts were made by {} with plan {}; this gen ({}) makes plan {} of their config, so it cannot load them as they are",
+            parts.identity.generator,
+            &parts.identity.plan_sha256[..16],
+            planned.identity.generator,
+            &planned.identity.plan_sha256[..16]
+        );
+    }
+    Ok(Source::Parts(Box::new(planned)))
 }
 
 /// `--export`: the committed dataset's joint view, written as `gen export` writes it.
@@ -302,7 +384,8 @@ fn per_sec(rows: u64, seconds: f64) -> String {
     format!("{:.0}", rows as f64 / seconds.max(1e-9))
 }
 
-fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threads: usize) {
+/// `parts`: the directory a `--from-parts` load read.
+fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threads: usize, parts: Option<&Path>) {
     let mut b = tabled::builder::Builder::default();
     b.push_record(["table", "rows", "sha256 (first 16)"]);
     for (i, t) in TABLES.iter().enumerate() {
@@ -324,20 +407,31 @@ fn print_summary(db: &Path, applied: &[String], s: &LoadStats, total: f64, threa
     if !applied.is_empty() {
         out!("migrations applied: {}", applied.join(", "));
     }
-    out!("loaded {} ({threads} generator thread(s))", db.display());
+    let ingest = match parts {
+        Some(dir) => {
+            out!("loaded {} from the parts in {}", db.display(), dir.display());
+            "read Parquet"
+        }
+        None => {
+            out!("loaded {} ({threads} generator thread(s))", db.display());
+            "generate & append"
+        }
+    };
     out!("{table}");
     out!(
-        "seconds: {total:.2} total = {:.2} plan + {:.2} generate & append + {:.2} checks + {:.2} commit (+ open/migrate)",
+        "seconds: {total:.2} total = {:.2} plan + {:.2} {ingest} + {:.2} checks + {:.2} commit (+ open/migrate)",
         s.plan_seconds,
         s.ingest_seconds,
         s.checks_seconds,
         s.commit_seconds
     );
-    out!(
-        "generate & append overlap: {:.2} s generating on {threads} worker(s) (summed), {:.2} s loading (INSERT of chat_days + appender, waits excluded)",
-        s.generate_cpu_seconds,
-        s.append_seconds
-    );
+    if parts.is_none() {
+        out!(
+            "generate & append overlap: {:.2} s generating on {threads} worker(s) (summed), {:.2} s loading (INSERT of chat_days + appender, waits excluded)",
+            s.generate_cpu_seconds,
+            s.append_seconds
+        );
+    }
     out!(
         "rows/s: {} joint rows/s, {} rows/s over all tables (end to end)",
         per_sec(s.joint_rows(), total),

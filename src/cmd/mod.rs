@@ -5,10 +5,12 @@ pub mod check;
 pub mod config;
 pub mod detect;
 pub mod export;
+pub mod generate;
 pub mod load;
 pub mod report;
 pub mod score;
 pub mod sql;
+pub mod verify;
 
 use std::path::PathBuf;
 

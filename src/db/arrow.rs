@@ -54,6 +54,25 @@ pub const SMALL_TABLES: [&str; 6] = [
     "service_days",
 ];
 
+/// One record batch per table of [`crate::model::block::TABLES`], in that order (for Parquet parts).
+pub fn table_batches(b: Block, chat_types: &[(String, f64)]) -> Result<[RecordBatch; 7]> {
+    let (cd, [accounts, chats, chat_spells, account_days, subscriptions, service_days]) = block_batches(b, chat_types)?;
+    let chat_days = batch(vec![
+        ("chat_id", i64s(cd.chat_id)),
+        ("account_id", i64s(cd.account_id)),
+        ("date", dates(cd.date)),
+    ])?;
+    Ok([
+        accounts,
+        chats,
+        chat_spells,
+        account_days,
+        subscriptions,
+        chat_days,
+        service_days,
+    ])
+}
+
 /// The block's `chat_days` columns as they are, and one record batch per table of [`SMALL_TABLES`].
 pub fn block_batches(b: Block, chat_types: &[(String, f64)]) -> Result<(ChatDays, [RecordBatch; 6])> {
     let Block {

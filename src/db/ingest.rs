@@ -264,6 +264,14 @@ fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
 pub fn load(conn: &Connection, generation: Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
     let result = load_in_transaction(conn, &generation, opts);
     drop(generation);
+    commit_or_rollback(conn, result)
+}
+
+/// Commits the load's transaction after `result`'s success, or rolls it back.
+pub(crate) fn commit_or_rollback(
+    conn: &Connection,
+    result: Result<LoadStats, LoadError>,
+) -> Result<LoadStats, LoadError> {
     match result {
         Ok(stats) => {
             let t = Instant::now();
@@ -289,16 +297,7 @@ pub fn begin(conn: &Connection) -> Result<()> {
 }
 
 fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
-    // With --replace every table is cleared, whatever a migration just did to them (the caller
-    // refused a loaded database without it before migrating).
-    if opts.replace {
-        for t in TABLES.iter().chain(&DERIVED_TABLES) {
-            conn.execute_batch(&format!("DELETE FROM {t}"))
-                .with_context(|| format!("clearing {t}"))?;
-        }
-    } else if super::has_dataset(conn)? {
-        return Err(LoadError::DatasetExists);
-    }
+    clear_or_refuse(conn, opts.replace)?;
     // A config whose anomalies cannot be placed (too few eligible accounts) fails here, before
     // a row is loaded; the transaction rolls back.
     if let Err(e) = generation.model.targets.wait() {
@@ -323,16 +322,11 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
         plan,
         targets,
     } = &*generation.model;
-    record_provenance(conn, cfg, &rows, &hashes)?;
-    calibration::record(conn, cfg, cal, plan, &expected)?;
+    record(conn, cfg, cal, plan, &rows, &hashes, &expected)?;
     if let (Some(an), Some(Ok(targets))) = (&cfg.anomalies, targets.get()) {
         super::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
     }
-
-    super::set_threads(conn, opts.check_threads)?;
-    let t = Instant::now();
-    let outcomes = checks::run_all(conn).context("running validation checks")?;
-    let checks_seconds = t.elapsed().as_secs_f64();
+    let (outcomes, checks_seconds) = check(conn, opts)?;
     let stats = LoadStats {
         rows,
         hashes,
@@ -349,6 +343,48 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
             applied.iter().map(|a| a.labels.len() as u64).sum(),
         ],
     };
+    conclude(stats, opts)
+}
+
+/// With `--replace`, clears every table, whatever a migration just did to them (the caller
+/// refused a loaded database without it before migrating); without, refuses a loaded database.
+pub(crate) fn clear_or_refuse(conn: &Connection, replace: bool) -> Result<(), LoadError> {
+    if replace {
+        for t in TABLES.iter().chain(&DERIVED_TABLES) {
+            conn.execute_batch(&format!("DELETE FROM {t}"))
+                .with_context(|| format!("clearing {t}"))?;
+        }
+    } else if super::has_dataset(conn)? {
+        return Err(LoadError::DatasetExists);
+    }
+    Ok(())
+}
+
+/// Records what every load records beside its rows: the provenance (`dataset`, `config_values`)
+/// and the calibration targets.
+pub(crate) fn record(
+    conn: &Connection,
+    cfg: &Config,
+    cal: &Calendar,
+    plan: &Plan,
+    rows: &[u64; 7],
+    hashes: &[String; 7],
+    expected: &Expected,
+) -> Result<()> {
+    record_provenance(conn, cfg, rows, hashes)?;
+    calibration::record(conn, cfg, cal, plan, expected)
+}
+
+/// Runs the validation checks on all DuckDB threads; returns them and their seconds.
+pub(crate) fn check(conn: &Connection, opts: &LoadOptions) -> Result<(Vec<CheckOutcome>, f64)> {
+    super::set_threads(conn, opts.check_threads)?;
+    let t = Instant::now();
+    let outcomes = checks::run_all(conn).context("running validation checks")?;
+    Ok((outcomes, t.elapsed().as_secs_f64()))
+}
+
+/// A load that may commit: every check passed and no signal came.
+pub(crate) fn conclude(stats: LoadStats, opts: &LoadOptions) -> Result<LoadStats, LoadError> {
     if stats.checks.iter().any(|c| !c.passed) {
         return Err(LoadError::ChecksFailed(Box::new(stats)));
     }
@@ -398,7 +434,7 @@ fn ingest(conn: &Connection, generation: &Generation, opts: &LoadOptions) -> Res
 /// The tables hold exactly the rows generated: a cheap guard (a count per table) against rows lost
 /// between the generator and DuckDB, which the hashes in `dataset` (computed on the generated
 /// columns) would not notice.
-fn verify_row_counts(conn: &Connection, rows: &[u64; 7]) -> Result<()> {
+pub(crate) fn verify_row_counts(conn: &Connection, rows: &[u64; 7]) -> Result<()> {
     for (table, &expected) in TABLES.iter().zip(rows) {
         let stored: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

@@ -18,10 +18,7 @@ pub mod csv;
 mod joint;
 mod parquet;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, mpsc};
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use duckdb::Connection;
 use duckdb::arrow::datatypes::{Field, Schema, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -256,10 +253,9 @@ fn account_ranges(conn: &Connection, workers: usize) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Makes items `0..n` on `workers` threads (each with its own connection, interrupted by a
-/// signal) and hands them to `consume` in order. At most `2 × workers` items are made ahead of the
-/// one being consumed, so memory stays bounded. Stops at the first error or unsupported item, and
-/// returns why the item was unsupported.
+/// Makes ranges `0..n` on `workers` threads (each with its own connection, interrupted by a
+/// signal) and hands them to `consume` in order ([`crate::ordered::in_order`]). Stops at the first
+/// error or unsupported range, and returns why the range was unsupported.
 fn in_order<T: Send>(
     conn: &Connection,
     n: usize,
@@ -267,74 +263,27 @@ fn in_order<T: Send>(
     make: &(dyn Fn(&Connection, usize) -> Result<Made<T>> + Sync),
     consume: &mut dyn FnMut(T) -> Result<()>,
 ) -> Result<Option<String>> {
-    let workers = workers.clamp(1, n.max(1));
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let ahead = 2 * workers;
-    let consumed = (Mutex::new(0usize), Condvar::new());
-    let (tx, rx) = mpsc::channel::<(usize, Result<Made<T>>)>();
-    std::thread::scope(|scope| -> Result<Option<String>> {
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let worker = conn.try_clone().context("opening a connection for an export worker")?;
-            let (next, stop, consumed) = (&next, &stop, &consumed);
-            scope.spawn(move || {
-                let _interrupt = crate::signals::interrupt_on_signal(&worker);
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= n || stop.load(Ordering::SeqCst) || crate::signals::cancelled() {
-                        return;
-                    }
-                    {
-                        let (lock, cv) = consumed;
-                        let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
-                        while i >= *done + ahead && !stop.load(Ordering::SeqCst) {
-                            done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
-                        }
-                    }
-                    // A panic is an error of this item: the others wait for it in order.
-                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(&worker, i)))
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("an export worker panicked")));
-                    if tx.send((i, made)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut pending = std::collections::BTreeMap::new();
-        let mut cursor = 0usize;
-        let result = (|| -> Result<Option<String>> {
-            for (i, item) in &rx {
-                if crate::signals::cancelled() {
-                    bail!("interrupted");
-                }
-                pending.insert(i, item?);
-                while let Some(item) = pending.remove(&cursor) {
-                    match item {
-                        Made::Rows(rows) => consume(rows)?,
-                        Made::Unsupported(why) => return Ok(Some(why)),
-                    }
-                    cursor += 1;
-                    let (lock, cv) = &consumed;
-                    *lock.lock().unwrap_or_else(|p| p.into_inner()) = cursor;
-                    cv.notify_all();
-                }
+    let mut unsupported = None;
+    let init = || -> Result<(Connection, crate::signals::Registered)> {
+        let worker = conn.try_clone().context("opening a connection for an export worker")?;
+        let interrupt = crate::signals::interrupt_on_signal(&worker);
+        Ok((worker, interrupt))
+    };
+    crate::ordered::in_order(
+        n,
+        workers,
+        "account range",
+        &init,
+        &|(worker, _), i| make(worker, i),
+        &mut |item| match item {
+            Made::Rows(rows) => consume(rows).map(|()| true),
+            Made::Unsupported(why) => {
+                unsupported = Some(why);
+                Ok(false)
             }
-            if cursor != n {
-                bail!("the export stopped after {cursor} of {n} account ranges");
-            }
-            Ok(None)
-        })();
-        // On any way out, let the workers finish (under the lock, so none misses the wake-up).
-        {
-            let _held = consumed.0.lock().unwrap_or_else(|p| p.into_inner());
-            stop.store(true, Ordering::SeqCst);
-        }
-        consumed.1.notify_all();
-        drop(rx);
-        result
-    })
+        },
+    )?;
+    Ok(unsupported)
 }
 
 #[cfg(test)]

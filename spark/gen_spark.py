@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""usage-gen on Spark: one `gen generate --parts N --part K` per task, then `gen verify`, then the
+tables and the `joint_info` view registered in Spark SQL.
+
+    spark-submit spark/gen_spark.py --gen target/release/gen --out /shared/usage --parts 16
+
+The gen binary (and any --config file) is shipped to the executors with SparkContext.addFile;
+tasks are scheduled with DataFrame APIs only (spark.range(...).mapInArrow(...)), so the job also
+runs where RDDs are unavailable. A task that fails is retried by Spark (spark.task.maxFailures):
+gen writes each file unnamed and renames it when complete and writes the part's manifest last, so
+a killed attempt leaves nothing and a retry regenerates the same bytes, or skips a part that was
+complete. See spark/README.md.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TABLES = [
+    "accounts",
+    "chats",
+    "chat_spells",
+    "account_days",
+    "subscriptions",
+    "chat_days",
+    "service_days",
+]
+
+# What each task reports back.
+RESULT_SCHEMA = (
+    "part long, attempt int, host string, status string, joint_rows long, "
+    "seconds double, gen_peak_rss_mb double"
+)
+
+# The joint view of migrations/V5__anomalies.sql (`joint_rows`) in Spark SQL, column for column.
+# DuckDB's round(x, 2) is C's round(x * 100) / 100 on doubles; Spark's round(x, 2) rounds the
+# double's decimal form half up, which differs (1.005 -> 1.01 against DuckDB's 1.0), so the view
+# rounds x * 100 to a whole number (where the two agree) and divides.
+JOINT_SQL = """
+CREATE OR REPLACE TEMPORARY VIEW joint_info AS
+WITH usage AS (
+    SELECT
+        chat_id,
+        date,
+        sum(cost)     FILTER (WHERE service = 'dialog')          AS cost_dialog,
+        sum(cost)     FILTER (WHERE service = 'tasks')           AS cost_task,
+        sum(cost)     FILTER (WHERE service = 'classifications') AS cost_classifications,
+        sum(cost)     FILTER (WHERE service = 'amocrm_call')     AS cost_amocrm_call,
+        sum(n_events) FILTER (WHERE service = 'tasks')           AS n_tasks,
+        sum(n_events) FILTER (WHERE service = 'classifications') AS n_classifications,
+        sum(n_events) FILTER (WHERE service = 'amocrm_call')     AS n_amocrm_calls
+    FROM service_days
+    GROUP BY chat_id, date
+),
+joined AS (
+    SELECT
+        cd.account_id,
+        cd.chat_id,
+        c.chat_type,
+        cd.date,
+        CAST(coalesce(u.cost_dialog, 0) AS DOUBLE)          AS cost_dialog,
+        CAST(coalesce(u.cost_task, 0) AS DOUBLE)            AS cost_task,
+        CAST(coalesce(u.cost_classifications, 0) AS DOUBLE) AS total_cost_classifications,
+        CAST(coalesce(u.cost_amocrm_call, 0) AS DOUBLE)     AS cost_amocrm_call,
+        CAST(u.cost_task IS NOT NULL AS INT)                AS has_tasks,
+        CAST(u.cost_classifications IS NOT NULL AS INT)     AS has_classifications,
+        CAST(u.cost_amocrm_call IS NOT NULL AS INT)         AS has_amocrm_call,
+        CAST(coalesce(u.n_tasks, 0) AS INT)                 AS n_tasks,
+        CAST(coalesce(u.n_classifications, 0) AS INT)       AS n_classifications,
+        CAST(coalesce(u.n_amocrm_calls, 0) AS INT)          AS n_amocrm_calls
+    FROM chat_days cd
+    JOIN chats c ON c.chat_id = cd.chat_id
+    LEFT JOIN usage u ON u.chat_id = cd.chat_id AND u.date = cd.date
+),
+split AS (
+    SELECT j.*,
+           round(j.total_cost_classifications * {split_qc} * 100, 0) / 100 AS cost_qc,
+           round((round(j.total_cost_classifications * ({split_qc} + {split_check_list}) * 100, 0) / 100
+                  - round(j.total_cost_classifications * {split_qc} * 100, 0) / 100) * 100, 0) / 100
+               AS cost_check_list
+    FROM joined j
+)
+SELECT
+    account_id,
+    lpad(CAST(chat_id AS STRING), {chat_id_digits}, '0')                       AS chat_id,
+    chat_type,
+    date,
+    cost_dialog,
+    cost_task,
+    cost_task                                                                   AS total_cost_tasks,
+    round((total_cost_classifications - cost_qc - cost_check_list) * 100, 0) / 100 AS cost_classification,
+    cost_qc,
+    cost_check_list,
+    total_cost_classifications,
+    cost_amocrm_call,
+    round((cost_dialog + cost_task + total_cost_classifications + cost_amocrm_call) * 100, 0) / 100
+                                                                                AS total_cost,
+    has_tasks,
+    has_classifications,
+    has_amocrm_call,
+    has_tasks + has_classifications + has_amocrm_call                           AS num_services,
+    CAST(has_tasks + has_classifications + has_amocrm_call >= 2 AS INT)         AS has_both,
+    n_tasks,
+    n_classifications,
+    n_amocrm_calls
+FROM split
+"""
+
+
+def double_literal(x):
+    """A Spark SQL DOUBLE literal with every bit of `x` (repr is the shortest round-trip form)."""
+    return f"CAST('{float(x)!r}' AS DOUBLE)"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Generate a usage-gen dataset on Spark: one gen part per task, verified, "
+        "then registered in Spark SQL (tables and the joint_info view)."
+    )
+    p.add_argument("--gen", required=True, help="the gen binary (shipped to the executors)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="the dataset's directory, at the same path on the driver and every executor "
+        "(a shared file system: gen writes POSIX files)",
+    )
+    p.add_argument("--parts", type=int, required=True, help="parts (tasks), 1 to the config's blocks")
+    p.add_argument("--config", action="append", default=[], help="gen --config file (shipped; repeatable)")
+    p.add_argument("--seed", type=int, help="gen --seed")
+    p.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE", help="gen --set (repeatable)")
+    p.add_argument("--threads", type=int, default=1, help="gen threads per task (match spark.task.cpus; default 1)")
+    p.add_argument("--overwrite", action="store_true", help="gen --overwrite: replace another dataset in --out")
+    p.add_argument("--reread", action="store_true", help="gen verify --reread: hash every file again on the driver")
+    p.add_argument("--sql", action="append", default=[], help="a Spark SQL query to show at the end (repeatable)")
+    p.add_argument("--summary", help="write the run's figures as JSON to this file")
+    p.add_argument(
+        "--fail-once",
+        type=int,
+        metavar="K",
+        help="testing: the first attempt of part K starts gen, kills it mid-way and fails, so Spark retries it",
+    )
+    args = p.parse_args(argv)
+    if args.parts < 1:
+        p.error("--parts must be at least 1")
+    if len({os.path.basename(c) for c in args.config}) != len(args.config):
+        p.error("--config files must have different file names (they are shipped by name)")
+    return args
+
+
+def gen_args(args, config_paths):
+    """The generate flags common to every part, with the config files at `config_paths`."""
+    out = ["--out", args.out, "--parts", str(args.parts), "--threads", str(args.threads)]
+    for c in config_paths:
+        out += ["--config", c]
+    if args.seed is not None:
+        out += ["--seed", str(args.seed)]
+    for s in args.sets:
+        out += ["--set", s]
+    if args.overwrite:
+        out.append("--overwrite")
+    return out
+
+
+def executable(path):
+    """`path` made executable (SparkFiles may drop the mode), or an executable copy of it."""
+    if os.access(path, os.X_OK):
+        return path
+    try:
+        os.chmod(path, 0o755)
+        return path
+    except OSError:
+        copy = os.path.join(tempfile.mkdtemp(prefix="usage-gen-"), "gen")
+        shutil.copy(path, copy)
+        os.chmod(copy, 0o755)
+        return copy
+
+
+def part_runner(settings):
+    """The mapInArrow function: runs gen for each part id of the task's batches."""
+
+    def run(batches):
+        import pyarrow as pa
+        from pyspark import SparkFiles, TaskContext
+
+        gen = executable(SparkFiles.get(settings["gen_name"]))
+        configs = [SparkFiles.get(name) for name in settings["config_names"]]
+        ctx = TaskContext.get()
+        attempt = ctx.attemptNumber() if ctx is not None else 0
+        for batch in batches:
+            for part in batch.column(0).to_pylist():
+                cmd = [gen, "generate", "--part", str(part)] + gen_args(settings["args"], configs)
+                if settings["args"].fail_once == part and attempt == 0:
+                    victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(0.3)
+                    victim.kill()
+                    victim.wait()
+                    raise RuntimeError(f"injected failure: the first attempt of part {part} killed its gen mid-way")
+                started = time.time()
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                seconds = time.time() - started
+                if done.returncode != 0:
+                    raise RuntimeError(
+                        f"gen generate --part {part} of {settings['args'].parts} failed "
+                        f"(exit {done.returncode}): {done.stderr.strip()}"
+                    )
+                name = f"part-{part:05d}-of-{settings['args'].parts:05d}"
+                with open(os.path.join(settings["args"].out, "_metadata", name + ".json")) as f:
+                    manifest = json.load(f)
+                row = {
+                    "part": part,
+                    "attempt": attempt,
+                    "host": socket.gethostname(),
+                    "status": "skipped" if "already complete" in done.stdout else "written",
+                    "joint_rows": manifest["tables"][TABLES.index("chat_days")]["rows"],
+                    "seconds": seconds,
+                    # The largest child of this Python worker so far (gen, where it ran alone).
+                    "gen_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                }
+                yield pa.RecordBatch.from_pylist([row], schema=pa.schema(_arrow_fields()))
+
+    return run
+
+
+def _arrow_fields():
+    import pyarrow as pa
+
+    return [
+        ("part", pa.int64()),
+        ("attempt", pa.int32()),
+        ("host", pa.string()),
+        ("status", pa.string()),
+        ("joint_rows", pa.int64()),
+        ("seconds", pa.float64()),
+        ("gen_peak_rss_mb", pa.float64()),
+    ]
+
+
+def register(spark, out):
+    """Registers the seven tables of the dataset in `out` and the joint_info view as temporary
+    views of `spark`; returns the dataset's provenance (_metadata/dataset.json)."""
+    with open(os.path.join(out, "_metadata", "dataset.json")) as f:
+        dataset = json.load(f)
+    for table in TABLES:
+        spark.read.parquet(os.path.join(out, table)).createOrReplaceTempView(table)
+    joint = dataset["joint_view"]
+    spark.sql(
+        JOINT_SQL.format(
+            split_qc=double_literal(joint["split_qc"]),
+            split_check_list=double_literal(joint["split_check_list"]),
+            chat_id_digits=int(joint["chat_id_digits"]),
+        )
+    )
+    return dataset
+
+
+def main(argv):
+    args = parse_args(argv)
+    from pyspark.sql import SparkSession
+
+    gen = os.path.abspath(args.gen)
+    configs = [os.path.abspath(c) for c in args.config]
+    # The config is checked here, once, before any task starts.
+    check = subprocess.run(
+        [gen, "config", "validate"] + sum((["--config", c] for c in configs), [])
+        + (["--seed", str(args.seed)] if args.seed is not None else [])
+        + sum((["--set", s] for s in args.sets), []),
+        capture_output=True,
+        text=True,
+    )
+    if check.returncode != 0:
+        sys.stderr.write(check.stderr)
+        return 2
+
+    spark = SparkSession.builder.appName(f"usage-gen: {args.parts} parts").getOrCreate()
+    sc = spark.sparkContext
+    sc.addFile(gen)
+    for c in configs:
+        sc.addFile(c)
+    settings = {
+        "gen_name": os.path.basename(gen),
+        "config_names": [os.path.basename(c) for c in configs],
+        "args": args,
+    }
+    started = time.time()
+    results = (
+        spark.range(1, args.parts + 1, 1, numPartitions=args.parts)
+        .mapInArrow(part_runner(settings), RESULT_SCHEMA)
+        .collect()
+    )
+    generate_seconds = time.time() - started
+    results = sorted((r.asDict() for r in results), key=lambda r: r["part"])
+    for r in results:
+        print(
+            f"part {r['part']:>5} of {args.parts}: {r['status']:>7} on {r['host']} (attempt {r['attempt']}), "
+            f"{r['joint_rows']} joint rows in {r['seconds']:.2f} s, gen peak {r['gen_peak_rss_mb']:.0f} MB"
+        )
+    verify = subprocess.run(
+        [gen, "verify", args.out] + (["--reread"] if args.reread else []), capture_output=True, text=True
+    )
+    sys.stdout.write(verify.stdout)
+    if verify.returncode != 0:
+        sys.stderr.write(verify.stderr)
+        print(f"error: gen verify {args.out} failed; the tables were not registered", file=sys.stderr)
+        spark.stop()
+        return 1
+    register(spark, args.out)
+    joint_rows, total_cost = spark.sql("SELECT count(*), round(sum(total_cost), 2) FROM joint_info").first()
+    print(f"joint_info (Spark SQL): {joint_rows} rows, total cost {total_cost}")
+    for query in args.sql:
+        spark.sql(query).show(truncate=False)
+    seconds = time.time() - started
+    print(
+        f"generated {sum(r['joint_rows'] for r in results)} joint rows in {args.parts} parts: "
+        f"{generate_seconds:.1f} s of tasks, {seconds:.1f} s with verify and registration"
+    )
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(
+                {
+                    "parts": results,
+                    "generate_seconds": generate_seconds,
+                    "seconds": seconds,
+                    "joint_rows": joint_rows,
+                    "total_cost": total_cost,
+                },
+                f,
+                indent=2,
+            )
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

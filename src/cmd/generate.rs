@@ -1,0 +1,231 @@
+//! `gen generate`: the dataset as Parquet parts without DuckDB — one part (`--part K`) for a
+//! cluster's task, or all N in one process — in the layout of [`crate::parts`]. A finished part
+//! is skipped on a rerun; parts of another dataset in the directory are refused unless
+//! `--overwrite`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::ConfigArgs;
+use crate::model::block::{CHAT_DAYS, TABLES};
+use crate::parts::write::{self, Planned};
+use crate::parts::{self, Identity, Manifest};
+use crate::{err, out};
+
+#[derive(clap::Args, Debug)]
+/// Generate the dataset as Parquet parts in a directory, without DuckDB (for Spark and clusters).
+///
+/// Part K of N is the same bytes on any machine, in any order, at any --threads; the tables of
+/// parts 1..N concatenated in order are the rows `gen load` stores. `gen verify DIR` checks a
+/// directory and `gen load --from-parts DIR` loads it.
+pub struct Args {
+    /// The dataset's directory (created if missing): DIR/<table>/part-0000K-of-0000N.parquet and
+    /// DIR/_metadata.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Cut the dataset into N parts of whole blocks of 64 accounts, 1 to the number of blocks.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = super::whole::<1, { parts::MAX_PARTS }>)]
+    parts: u64,
+    /// Write only part K (1-based) of --parts N [default: every part, one after another].
+    #[arg(long, value_name = "K", requires = "parts", value_parser = super::whole::<1, { parts::MAX_PARTS }>)]
+    part: Option<u64>,
+    /// Generator threads, 1 to 64 [default: all cores]. The files are identical for every value.
+    #[arg(long, value_name = "N", value_parser = super::whole::<1, { super::load::MAX_THREADS as u64 }>)]
+    threads: Option<u64>,
+    /// Replace parts of another dataset (another config, seed, N or gen version) in DIR: their
+    /// manifests, their files of another N and _SUCCESS are removed.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (_, config) = args.config.load()?;
+    if config.anomalies.is_some() {
+        bail!(
+            "gen generate does not write anomalies: the config has an `anomalies:` block (allowed: a config without one; gen load writes anomalies)"
+        );
+    }
+    let n = args.parts as usize;
+    if let Some(k) = args.part.filter(|&k| k > args.parts) {
+        bail!("--part {k} is not allowed with --parts {n}; allowed: a part from 1 to {n}");
+    }
+    let threads = args
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    // The blocks depend only on the number of accounts; the plan is what takes time.
+    let blocks = (config.n_accounts as usize).div_ceil(crate::model::BLOCK_ACCOUNTS);
+    if n > blocks {
+        bail!(
+            "--parts {n} is not allowed: this config has {blocks} blocks of {} accounts; allowed: 1 to {blocks} parts",
+            crate::model::BLOCK_ACCOUNTS
+        );
+    }
+    refuse_foreign_dir(&args.out)?;
+    let started = Instant::now();
+    if config.n_accounts >= 1_000_000 {
+        err!("gen: planning {} accounts …", config.n_accounts);
+    }
+    let planned = Planned::new(&config, n);
+    prepare(&args.out, &planned, args.overwrite)?;
+
+    let todo: Vec<usize> = match args.part {
+        Some(k) => vec![k as usize],
+        None => (1..=n).collect(),
+    };
+    let mut rows = [0u64; 7];
+    let (mut written, mut skipped, mut bytes) = (0, 0, 0u64);
+    for &k in &todo {
+        let name = parts::part_name(k, n);
+        if let Some(m) = complete(&args.out, &planned.identity, k) {
+            out!("{name}: already complete; skipped");
+            add(&mut rows, &mut bytes, &m);
+            skipped += 1;
+            continue;
+        }
+        let w = write::part(&planned, &args.out, k, threads).with_context(|| format!("generating {name}"))?;
+        let m = &w.manifest;
+        out!(
+            "{name}: blocks {}..{}, accounts {}..{}: {} joint rows in {:.2} s ({:.0} joint rows/s)",
+            m.blocks[0],
+            m.blocks[1],
+            m.accounts[0],
+            m.accounts[1],
+            m.tables[CHAT_DAYS].rows,
+            w.seconds,
+            m.tables[CHAT_DAYS].rows as f64 / w.seconds.max(1e-9)
+        );
+        add(&mut rows, &mut bytes, m);
+        written += 1;
+    }
+    let total = started.elapsed().as_secs_f64();
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(["table", "rows"]);
+    for (t, r) in TABLES.iter().zip(rows) {
+        b.push_record([t.to_string(), r.to_string()]);
+    }
+    let mut table = b.build();
+    table.with(tabled::settings::Style::sharp());
+    table.modify(
+        tabled::settings::object::Columns::one(1),
+        tabled::settings::Alignment::right(),
+    );
+    out!("{table}");
+    out!(
+        "{} of {n} part(s) in {}: {written} written, {skipped} already complete; {:.1} MB of Parquet",
+        todo.len(),
+        args.out.display(),
+        bytes as f64 / 1e6
+    );
+    out!(
+        "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {:.0} joint rows/s",
+        planned.plan_seconds,
+        rows[CHAT_DAYS] as f64 / total.max(1e-9)
+    );
+    if todo.len() == n {
+        out!("next: gen verify {}", args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn add(rows: &mut [u64; 7], bytes: &mut u64, m: &Manifest) {
+    for (sum, t) in rows.iter_mut().zip(&m.tables) {
+        *sum += t.rows;
+        *bytes += t.bytes;
+    }
+}
+
+/// A directory that holds something other than gen's parts is not written into.
+fn refuse_foreign_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() && !dir.join(parts::META_DIR).is_dir() {
+                bail!(
+                    "{} is not empty and holds no gen parts ({}/ is missing); allowed: a new or empty directory, or one gen generate wrote",
+                    dir.display(),
+                    parts::META_DIR
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            bail!("{} is a file; allowed: a directory", dir.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", dir.display())),
+    }
+}
+
+/// Creates the layout and writes the provenance, or finds it there; refuses another dataset's
+/// provenance unless `overwrite`, which removes that dataset's metadata and files of another N.
+fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<()> {
+    let meta = dir.join(parts::META_DIR);
+    std::fs::create_dir_all(&meta).with_context(|| format!("creating {}", meta.display()))?;
+    let path = parts::dataset_path(dir);
+    let identity = &planned.identity;
+    if path.exists() {
+        match parts::read_json::<Identity>(&path) {
+            Ok(p) if &p == identity => return Ok(()),
+            _ if overwrite => remove_other(dir, identity)?,
+            Ok(p) => bail!(
+                "{} holds another dataset ({}); this run makes {}: pass --overwrite to replace it, or choose another directory",
+                dir.display(),
+                p.describe(),
+                identity.describe()
+            ),
+            Err(e) => return Err(e.context("pass --overwrite to replace it, or choose another directory")),
+        }
+    }
+    parts::write_atomic(&parts::config_path(dir), planned.cfg.effective_yaml().as_bytes())?;
+    parts::write_atomic(&path, &parts::to_json(identity))
+}
+
+/// `--overwrite`: removes `_SUCCESS`, the manifests of any other dataset and the table files not
+/// named for this N (files named for it are replaced as their parts are written).
+fn remove_other(dir: &Path, identity: &Identity) -> Result<()> {
+    let remove = |p: &Path| std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()));
+    let success = parts::success_path(dir);
+    if success.exists() {
+        remove(&success)?;
+    }
+    for entry in std::fs::read_dir(dir.join(parts::META_DIR))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if name.starts_with("part-") && name.ends_with(".json") {
+            let same = parts::read_json::<Manifest>(&path).is_ok_and(|m| &m.dataset == identity);
+            if !same {
+                remove(&path)?;
+            }
+        }
+    }
+    let suffix = format!("-of-{:05}.parquet", identity.parts);
+    for table in TABLES {
+        let Ok(entries) = std::fs::read_dir(dir.join(table)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            if name.starts_with("part-") && !name.ends_with(&suffix) {
+                remove(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The manifest of part `part` if it is complete: of this dataset, with every file at its size.
+fn complete(dir: &Path, identity: &Identity, part: usize) -> Option<Manifest> {
+    let m: Manifest = parts::read_json(&parts::manifest_path(dir, part, identity.parts)).ok()?;
+    let whole = &m.dataset == identity
+        && m.tables.len() == TABLES.len()
+        && m.tables
+            .iter()
+            .all(|t| std::fs::metadata(dir.join(&t.file)).is_ok_and(|meta| meta.len() == t.bytes));
+    whole.then_some(m)
+}

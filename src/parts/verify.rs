@@ -1,0 +1,264 @@
+//! Checks a directory of parts: the provenance and config agree, every part 1..N has a manifest
+//! of this dataset covering its blocks, every file is there at its recorded size, no stray file
+//! would be read as data, and (with `reread`) every file's bytes and every block's rows hash to
+//! what the manifest says. Chaining the per-block digests of all parts in order gives the
+//! `dataset` table's `sha256_*` values.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use super::{Identity, Manifest};
+use crate::config::Config;
+use crate::model::block::{Expected, TABLES};
+
+/// A directory whose parts all check out.
+pub struct Verified {
+    pub identity: Identity,
+    pub config: Config,
+    /// In part order.
+    pub manifests: Vec<Manifest>,
+    pub rows: [u64; 7],
+    pub hashes: [String; 7],
+    /// Summed over the blocks in block order, as a load sums them.
+    pub expected: Expected,
+}
+
+impl Verified {
+    /// Table `t`'s files in part order, as paths.
+    pub fn files(&self, dir: &Path, t: usize) -> Vec<std::path::PathBuf> {
+        self.manifests.iter().map(|m| dir.join(&m.tables[t].file)).collect()
+    }
+}
+
+/// Why a directory did not verify: every problem found.
+#[derive(Debug)]
+pub struct Problems(pub Vec<String>);
+
+/// Reads the provenance and the config of the parts in `dir`.
+pub fn read_dataset(dir: &Path) -> Result<(Identity, Config)> {
+    let path = super::dataset_path(dir);
+    if !path.is_file() {
+        bail!(
+            "{} is not a directory of gen parts: {} is missing (gen generate --out {} writes one)",
+            dir.display(),
+            path.display(),
+            dir.display()
+        );
+    }
+    let identity: Identity = super::read_json(&path)?;
+    if identity.format != super::FORMAT {
+        bail!(
+            "{} is of parts format {}; this gen reads format {}",
+            path.display(),
+            identity.format,
+            super::FORMAT
+        );
+    }
+    let config_path = super::config_path(dir);
+    let text = std::fs::read_to_string(&config_path).with_context(|| format!("reading {}", config_path.display()))?;
+    let sha = super::hex(&Sha256::digest(text.as_bytes()));
+    if sha != identity.config_sha256 {
+        bail!(
+            "{} has SHA-256 {sha}, but {} says {}",
+            config_path.display(),
+            path.display(),
+            identity.config_sha256
+        );
+    }
+    let source = crate::config::Source {
+        name: config_path.display().to_string(),
+        text,
+    };
+    let config = crate::config::load(&source, None, &[])?;
+    Ok((identity, config))
+}
+
+/// Verifies the parts in `dir`; `reread` also hashes every file's bytes and rows (on `threads`
+/// threads).
+pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verified, Problems>> {
+    let (identity, config) = read_dataset(dir)?;
+    let mut problems = Vec::new();
+    let mut manifests = Vec::with_capacity(identity.parts);
+    for part in 1..=identity.parts {
+        let path = super::manifest_path(dir, part, identity.parts);
+        let name = super::part_name(part, identity.parts);
+        if !path.is_file() {
+            problems.push(format!("{name} is missing: no {}", path.display()));
+            continue;
+        }
+        let m: Manifest = match super::read_json(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(format!("{e:#}"));
+                continue;
+            }
+        };
+        problems.extend(check_manifest(dir, &identity, part, &m));
+        manifests.push(m);
+    }
+    problems.extend(strays(dir, &identity)?);
+    if problems.is_empty() && reread {
+        problems.extend(reread_all(dir, &manifests, &config, threads));
+    }
+    if !problems.is_empty() {
+        return Ok(Err(Problems(problems)));
+    }
+    let blocks = || manifests.iter().flat_map(|m| &m.block_list);
+    let hashes: [String; 7] = std::array::from_fn(|t| super::chain(blocks().map(|b| &b.sha256[t])));
+    let rows: [u64; 7] = std::array::from_fn(|t| manifests.iter().map(|m| m.tables[t].rows).sum());
+    let mut expected = Expected::default();
+    for b in blocks() {
+        expected.add(&super::expected_from_array(&b.expected));
+    }
+    Ok(Ok(Verified {
+        identity,
+        config,
+        manifests,
+        rows,
+        hashes,
+        expected,
+    }))
+}
+
+/// What is wrong with part `part`'s manifest and files (without reading the files).
+fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) -> Vec<String> {
+    let name = super::part_name(part, identity.parts);
+    let mut problems = Vec::new();
+    if &m.dataset != identity {
+        problems.push(format!(
+            "{name} is of another dataset ({}; the directory holds {}): regenerate it with gen generate --part {part}",
+            m.dataset.describe(),
+            identity.describe()
+        ));
+        return problems;
+    }
+    let blocks = super::blocks_of(part, identity.parts, identity.blocks);
+    let indices: Vec<usize> = m.block_list.iter().map(|b| b.index).collect();
+    if m.part != part || m.blocks != [blocks.start, blocks.end] || !indices.iter().copied().eq(blocks.clone()) {
+        problems.push(format!(
+            "{name}'s manifest covers blocks {:?}, not {blocks:?}",
+            m.blocks
+        ));
+    }
+    let names: Vec<&str> = m.tables.iter().map(|t| t.table.as_str()).collect();
+    if names != TABLES {
+        problems.push(format!("{name}'s manifest lists tables {names:?}, not {TABLES:?}"));
+        return problems;
+    }
+    for (t, f) in m.tables.iter().enumerate() {
+        let rows: u64 = m.block_list.iter().map(|b| b.rows[t]).sum();
+        let chained = super::chain(m.block_list.iter().map(|b| &b.sha256[t]));
+        if rows != f.rows || chained != f.sha256 || f.file != super::table_file(&f.table, part, identity.parts) {
+            problems.push(format!(
+                "{name}'s manifest does not add up for {}: its blocks hold {rows} rows and hash to {}",
+                f.table,
+                &chained[..16]
+            ));
+        }
+        match std::fs::metadata(dir.join(&f.file)) {
+            Ok(meta) if meta.len() == f.bytes => {}
+            Ok(meta) => problems.push(format!(
+                "{} is {} bytes; {name}'s manifest says {}",
+                f.file,
+                meta.len(),
+                f.bytes
+            )),
+            Err(e) => problems.push(format!("{} is missing ({e})", f.file)),
+        }
+    }
+    problems
+}
+
+/// Files in the table folders that no part of this dataset wrote (a reader of the folder would
+/// take them as rows); hidden names (`.`, `_`) are skipped, as Spark and DuckDB globs skip them.
+fn strays(dir: &Path, identity: &Identity) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for table in TABLES {
+        let folder = dir.join(table);
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("listing {}", folder.display())),
+        };
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with('_') {
+                continue;
+            }
+            let ours = (1..=identity.parts).any(|k| name == format!("{}.parquet", super::part_name(k, identity.parts)));
+            if !ours {
+                problems.push(format!(
+                    "{table}/{name} is not a file of this dataset ({}); a reader of {table}/ would take it as rows: remove it",
+                    identity.describe()
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Hashes every file's bytes and every block's rows again, files spread over `threads` threads.
+fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usize) -> Vec<String> {
+    let jobs: Vec<(&Manifest, usize)> = manifests
+        .iter()
+        .flat_map(|m| (0..TABLES.len()).map(move |t| (m, t)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let problems = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&(m, t)) = jobs.get(i) else { return };
+                    if crate::signals::cancelled() {
+                        return;
+                    }
+                    if let Err(e) = reread(dir, m, t, config) {
+                        problems
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(format!("{e:#}"));
+                    }
+                }
+            });
+        }
+    });
+    let mut problems = problems.into_inner().unwrap_or_else(|p| p.into_inner());
+    if crate::signals::cancelled() {
+        problems.push("interrupted".into());
+    }
+    problems.sort();
+    problems
+}
+
+fn reread(dir: &Path, m: &Manifest, t: usize, config: &Config) -> Result<()> {
+    let f = &m.tables[t];
+    let path = dir.join(&f.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", f.file))?;
+    let sha = super::hex(&Sha256::digest(&bytes));
+    if sha != f.file_sha256 {
+        bail!(
+            "{}'s bytes hash to {}; its manifest says {}",
+            f.file,
+            &sha[..16],
+            &f.file_sha256[..16]
+        );
+    }
+    let rows: Vec<u64> = m.block_list.iter().map(|b| b.rows[t]).collect();
+    let digests = super::read::block_digests(&path, t, &rows, &config.chat_types)?;
+    for (b, d) in m.block_list.iter().zip(digests) {
+        if super::hex(&d) != b.sha256[t] {
+            bail!(
+                "{}: the rows of block {} hash to {}; the manifest says {}",
+                f.file,
+                b.index,
+                &super::hex(&d)[..16],
+                &b.sha256[t][..16]
+            );
+        }
+    }
+    Ok(())
+}

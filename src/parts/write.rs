@@ -1,0 +1,250 @@
+//! Generating one part: its blocks are made on worker threads and taken in block order; each
+//! table's rows go to their own Parquet writer thread, which closes a row group at the first block
+//! boundary after [`ROW_GROUP_ROWS`] rows (so a file's layout depends only on its blocks). Files are
+//! written unnamed (`O_TMPFILE`) and renamed into place when all seven are complete; the manifest
+//! comes last. A part killed at any moment leaves no part file and no manifest.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use duckdb::arrow::datatypes::SchemaRef;
+use duckdb::arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use super::{BlockEntry, Identity, Manifest, TableFile};
+use crate::config::Config;
+use crate::db::arrow::table_batches;
+use crate::model::account::Generator;
+use crate::model::block::{Block, TABLES};
+use crate::model::calendar::Calendar;
+use crate::model::plan::Plan;
+use crate::outfile::Output;
+
+/// A row group closes at the first block boundary at or after this many rows (arrow-rs's default
+/// row group size); a part's last row group holds the rest.
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// zstd's level, as in DuckDB's and gen's other Parquet files.
+const ZSTD_LEVEL: i32 = 3;
+
+/// The model every part of a dataset is generated from: the config, its calendar and the global
+/// plan (computed whole by every process).
+pub struct Planned {
+    pub cfg: Config,
+    pub cal: Calendar,
+    pub plan: Plan,
+    pub identity: Identity,
+    pub plan_seconds: f64,
+}
+
+impl Planned {
+    pub fn new(cfg: &Config, parts: usize) -> Planned {
+        let t = Instant::now();
+        let cal = Calendar::new(cfg);
+        let plan = Plan::new(cfg, &cal);
+        let blocks = Generator::new(cfg, &cal, &plan).n_blocks();
+        let identity = Identity::new(cfg, &plan, parts, blocks);
+        Planned {
+            cfg: cfg.clone(),
+            cal,
+            plan,
+            identity,
+            plan_seconds: t.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// What writing a part did.
+pub struct Written {
+    pub manifest: Manifest,
+    pub seconds: f64,
+}
+
+/// Generates part `part` (1-based) of the dataset into `dir` on `threads` worker threads.
+pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Written> {
+    let started = Instant::now();
+    let parts = p.identity.parts;
+    let blocks = super::blocks_of(part, parts, p.identity.blocks);
+    // Every column nullable, as in DuckDB's Parquet files (a block's batch says nullable only
+    // where it happens to hold a NULL).
+    let schemas = table_batches(Block::default(), &p.cfg.chat_types)?.map(|b| {
+        let fields: Vec<_> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect();
+        SchemaRef::new(duckdb::arrow::datatypes::Schema::new(fields))
+    });
+    let mut outputs = Vec::with_capacity(TABLES.len());
+    for t in TABLES {
+        let path = dir.join(super::table_file(t, part, parts));
+        let parent = path.parent().expect("a table file is in a folder");
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        outputs.push(Output::open(&path, true, &[], false, "part file")?);
+    }
+    let generator = Generator::new(&p.cfg, &p.cal, &p.plan);
+    let mut entries = Vec::with_capacity(blocks.len());
+    let files = std::thread::scope(|scope| -> Result<Vec<(u64, String)>> {
+        let mut senders = Vec::with_capacity(TABLES.len());
+        let mut writers = Vec::with_capacity(TABLES.len());
+        for ((out, schema), table) in outputs.iter().zip(&schemas).zip(TABLES) {
+            let (tx, rx) = mpsc::sync_channel::<RecordBatch>(4);
+            senders.push(tx);
+            let path = out.write_path().to_path_buf();
+            writers.push(scope.spawn(move || {
+                write_table(rx, &path, schema)
+                    .with_context(|| format!("writing {}", super::table_file(table, part, parts)))
+            }));
+        }
+        let make = |_: &(), i: usize| -> Result<(BlockEntry, [RecordBatch; 7])> {
+            let index = blocks.start + i;
+            let block = generator.block(index).map_err(|e| anyhow!(e))?;
+            let entry = BlockEntry {
+                index,
+                rows: block.row_counts(),
+                sha256: block.digests().map(|d| super::hex(&d)),
+                expected: super::expected_to_array(&block.expected),
+            };
+            Ok((entry, table_batches(block, &p.cfg.chat_types)?))
+        };
+        let generated = crate::ordered::in_order(blocks.len(), threads, "block", &|| Ok(()), &make, &mut |(
+            entry,
+            batches,
+        )| {
+            entries.push(entry);
+            send_all(&senders, batches).map(|()| true)
+        });
+        drop(senders);
+        let mut files = Vec::with_capacity(TABLES.len());
+        let mut failure = None;
+        for w in writers {
+            match w.join().map_err(|_| anyhow!("a Parquet writer thread panicked"))? {
+                Ok(f) => files.push(f),
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        // A writer's own error explains a generation that stopped because the writer went away.
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        generated?;
+        Ok(files)
+    })?;
+    if crate::signals::cancelled() {
+        bail!("interrupted");
+    }
+    let manifest = manifest(p, part, &blocks, entries, files);
+    for out in outputs {
+        out.commit()?;
+    }
+    super::write_atomic(&super::manifest_path(dir, part, parts), &super::to_json(&manifest))?;
+    Ok(Written {
+        manifest,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn send_all(senders: &[SyncSender<RecordBatch>], batches: [RecordBatch; 7]) -> Result<()> {
+    for (tx, b) in senders.iter().zip(batches) {
+        tx.send(b).map_err(|_| anyhow!("a Parquet writer stopped"))?;
+    }
+    Ok(())
+}
+
+fn manifest(
+    p: &Planned,
+    part: usize,
+    blocks: &std::ops::Range<usize>,
+    entries: Vec<BlockEntry>,
+    files: Vec<(u64, String)>,
+) -> Manifest {
+    let parts = p.identity.parts;
+    let hashes: [String; 7] = std::array::from_fn(|t| super::chain(entries.iter().map(|e| &e.sha256[t])));
+    let rows: [u64; 7] = std::array::from_fn(|t| entries.iter().map(|e| e.rows[t]).sum());
+    let accounts = [
+        blocks.start * crate::model::BLOCK_ACCOUNTS,
+        (blocks.end * crate::model::BLOCK_ACCOUNTS).min(p.plan.profiles.len()),
+    ];
+    Manifest {
+        dataset: p.identity.clone(),
+        part,
+        blocks: [blocks.start, blocks.end],
+        accounts,
+        account_ids: [p.plan.profiles[accounts[0]].id, p.plan.profiles[accounts[1] - 1].id],
+        tables: TABLES
+            .iter()
+            .zip(hashes)
+            .zip(files)
+            .zip(rows)
+            .map(|(((table, sha256), (bytes, file_sha256)), rows)| TableFile {
+                table: table.to_string(),
+                file: super::table_file(table, part, parts),
+                rows,
+                sha256,
+                bytes,
+                file_sha256,
+            })
+            .collect(),
+        block_list: entries,
+    }
+}
+
+/// Counts and hashes the bytes written through it.
+struct Hashing<W> {
+    inner: W,
+    sha: Sha256,
+    bytes: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes the batches arriving on `rx` (one per block, in block order) as one Parquet file;
+/// returns its size and SHA-256.
+fn write_table(rx: Receiver<RecordBatch>, path: &Path, schema: &SchemaRef) -> Result<(u64, String)> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
+        .set_max_row_group_row_count(None)
+        .set_created_by(super::generator())
+        .build();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .context("opening the file")?;
+    let sink = Hashing {
+        inner: std::io::BufWriter::with_capacity(1 << 20, file),
+        sha: Sha256::new(),
+        bytes: 0,
+    };
+    let mut writer = ArrowWriter::try_new(sink, schema.clone(), Some(props))?;
+    for batch in rx {
+        if batch.num_rows() > 0 {
+            writer.write(&RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?)?;
+        }
+        if writer.in_progress_rows() >= ROW_GROUP_ROWS {
+            writer.flush()?;
+        }
+    }
+    writer.finish()?;
+    let sink = writer.inner_mut();
+    std::io::Write::flush(sink)?;
+    let sha = std::mem::take(&mut sink.sha);
+    Ok((sink.bytes, super::hex(&sha.finalize())))
+}

@@ -1,0 +1,320 @@
+//! `gen generate`, `gen verify` and `gen load --from-parts` on real files: parts made separately
+//! in any order and at any thread count are the single run's rows and bytes, their chained hashes
+//! are `gen load`'s, and the database built from them is `gen load`'s table for table.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{SAMPLE, ok, path_str, run};
+use usage_gen::model::block::TABLES;
+
+/// The sample at 700 accounts: 11 blocks, so up to 11 parts.
+const SETS: [&str; 2] = ["--set", "accounts.n_accounts=700"];
+
+/// Besides the seven tables, the relations a load writes, compared row by row in storage order
+/// (the check results without their timings).
+const ALSO_COMPARED: [&str; 5] = [
+    "dataset",
+    "config_values",
+    "calendar",
+    "calibration_targets",
+    "(SELECT name, version, passed, violations FROM check_results)",
+];
+
+fn generate(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["generate", "--out", path_str(dir), "--config", SAMPLE];
+    args.extend_from_slice(&SETS);
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
+/// Every file under `dir` (metadata included, `_SUCCESS` excepted) with its bytes' SHA-256.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in walk(dir) {
+        let rel = entry.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        if rel != "_SUCCESS" {
+            out.push((
+                rel,
+                usage_gen::parts::hex(&sha2_digest(&std::fs::read(&entry).unwrap())),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// An order-sensitive fingerprint of a relation's rows as DuckDB scans them on one thread.
+fn fingerprint(conn: &duckdb::Connection, relation: &str) -> String {
+    conn.query_row(
+        &format!("SELECT count(*) || ' ' || md5(coalesce(string_agg(md5(t::VARCHAR), ''), '')) FROM {relation} t"),
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or_else(|e| panic!("fingerprinting {relation}: {e}"))
+}
+
+fn duck() -> duckdb::Connection {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    // One thread: scans return rows in storage (and file-list) order.
+    conn.execute_batch("SET threads = 1").unwrap();
+    conn
+}
+
+/// Table `table`'s part files in part order, as a DuckDB list.
+fn part_files(dir: &Path, table: &str, parts: usize) -> String {
+    let files: Vec<String> = (1..=parts)
+        .map(|k| {
+            format!(
+                "'{}'",
+                dir.join(usage_gen::parts::table_file(table, k, parts)).display()
+            )
+        })
+        .collect();
+    format!("read_parquet([{}])", files.join(", "))
+}
+
+/// The `dataset` table's hash of `table` in `db`.
+fn dataset_hash(db: &Path, table: &str) -> String {
+    common::scalar(db, &format!("SELECT sha256_{table} FROM dataset"))
+}
+
+#[test]
+fn parts_made_separately_in_any_order_are_the_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("load.duckdb");
+    let mut load = vec!["load", "--db", path_str(&db), "--config", SAMPLE];
+    load.extend_from_slice(&SETS);
+    ok(&load);
+    let conn = duck();
+    conn.execute_batch(&format!("ATTACH '{}' AS loaded (READ_ONLY)", db.display()))
+        .unwrap();
+
+    for (n, order, threads) in [
+        (1usize, vec![1usize], "2"),
+        (3, vec![3, 1, 2], "1"),
+        (4, vec![2, 4, 1, 3], "3"),
+        (7, vec![7, 5, 3, 1, 6, 4, 2], "2"),
+    ] {
+        // Each part by its own process, in a scrambled order.
+        let separate = tmp.path().join(format!("separate-{n}"));
+        for k in &order {
+            generate(
+                &separate,
+                &[
+                    "--parts",
+                    &n.to_string(),
+                    "--part",
+                    &k.to_string(),
+                    "--threads",
+                    threads,
+                ],
+            );
+        }
+        // All parts by one process.
+        let together = tmp.path().join(format!("together-{n}"));
+        generate(&together, &["--parts", &n.to_string(), "--threads", "1"]);
+        assert_eq!(files(&separate), files(&together), "{n} parts: the files differ");
+
+        let verified = ok(&["verify", path_str(&separate), "--reread"]);
+        assert!(verified.contains(&format!("{n} of {n} part(s)")), "{verified}");
+        let success: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(separate.join("_SUCCESS")).unwrap()).unwrap();
+        for table in TABLES {
+            // Chaining the parts' block digests gives the load's hash ...
+            assert_eq!(
+                success["sha256"][table].as_str().unwrap(),
+                dataset_hash(&db, table),
+                "{n} parts: {table}'s chained hash"
+            );
+            // ... and the files, read in part order, are the load's rows in its order.
+            assert_eq!(
+                fingerprint(&conn, &part_files(&separate, table, n)),
+                fingerprint(&conn, &format!("loaded.{table}")),
+                "{n} parts: {table}'s rows"
+            );
+        }
+
+        // The database built from the parts is the load's, relation for relation.
+        let from_parts = tmp.path().join(format!("from-parts-{n}.duckdb"));
+        ok(&[
+            "load",
+            "--from-parts",
+            path_str(&separate),
+            "--db",
+            path_str(&from_parts),
+        ]);
+        conn.execute_batch(&format!("ATTACH '{}' AS fp{n} (READ_ONLY)", from_parts.display()))
+            .unwrap();
+        for relation in TABLES.iter().chain(&ALSO_COMPARED) {
+            let (a, b) = if relation.starts_with('(') {
+                (
+                    relation.replace("check_results", "loaded.check_results"),
+                    relation.replace("check_results", &format!("fp{n}.check_results")),
+                )
+            } else {
+                (format!("loaded.{relation}"), format!("fp{n}.{relation}"))
+            };
+            assert_eq!(
+                fingerprint(&conn, &a),
+                fingerprint(&conn, &b),
+                "{n} parts: {relation} differs after --from-parts"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rerun_skips_finished_parts_and_another_dataset_needs_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    generate(&dir, &["--parts", "3", "--part", "2"]);
+    let before = files(&dir);
+    let again = generate(&dir, &["--parts", "3"]);
+    assert!(
+        again.contains("part-00002-of-00003: already complete; skipped"),
+        "{again}"
+    );
+    assert!(again.contains("2 written, 1 already complete"), "{again}");
+    let after = files(&dir);
+    for f in &before {
+        assert!(after.contains(f), "{f:?} changed on the rerun");
+    }
+    ok(&["verify", path_str(&dir)]);
+    assert!(dir.join("_SUCCESS").exists());
+
+    // Another seed, or another N: refused, nothing changed.
+    for other in [&["--parts", "3", "--seed", "7"][..], &["--parts", "4"][..]] {
+        let mut args = vec!["generate", "--out", path_str(&dir), "--config", SAMPLE];
+        args.extend_from_slice(&SETS);
+        args.extend_from_slice(other);
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("holds another dataset") && err.contains("--overwrite"),
+            "{err}"
+        );
+        assert_eq!(files(&dir), after);
+    }
+    // With --overwrite: the other dataset's files and _SUCCESS go, the new one verifies.
+    generate(&dir, &["--parts", "4", "--overwrite"]);
+    assert!(!dir.join("_SUCCESS").exists());
+    assert!(!dir.join("chat_days/part-00001-of-00003.parquet").exists());
+    let out = ok(&["verify", path_str(&dir), "--reread"]);
+    assert!(out.contains("4 of 4 part(s)"), "{out}");
+}
+
+#[test]
+fn verify_finds_missing_stray_and_damaged_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    generate(&dir, &["--parts", "3"]);
+    ok(&["verify", path_str(&dir)]);
+
+    // A missing part: exit 1, _SUCCESS removed.
+    let manifest = usage_gen::parts::manifest_path(&dir, 2, 3);
+    let saved = std::fs::read(&manifest).unwrap();
+    std::fs::remove_file(&manifest).unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("part-00002-of-00003 is missing"), "{err}");
+    assert!(!dir.join("_SUCCESS").exists());
+    std::fs::write(&manifest, saved).unwrap();
+
+    // A stray file a reader would take as rows.
+    let stray = dir.join("chats/part-00001-of-00002.parquet");
+    std::fs::copy(dir.join("chats/part-00001-of-00003.parquet"), &stray).unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("chats/part-00001-of-00002.parquet is not a file of this dataset"),
+        "{err}"
+    );
+    std::fs::remove_file(&stray).unwrap();
+
+    // A damaged file of the same size: only --reread sees it.
+    let file = dir.join("service_days/part-00003-of-00003.parquet");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x55;
+    std::fs::write(&file, bytes).unwrap();
+    ok(&["verify", path_str(&dir)]);
+    let (code, _, err) = run(&["verify", path_str(&dir), "--reread"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("service_days/part-00003-of-00003.parquet's bytes hash to"),
+        "{err}"
+    );
+    assert!(!dir.join("_SUCCESS").exists());
+    // Not a directory of parts at all.
+    let (code, _, _) = run(&["verify", path_str(&tmp.path().join("nothing-here"))]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn bad_arguments_are_usage_errors_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    let d = path_str(&dir);
+    let scenarios = common::original("anomaly_scenarios.yaml").display().to_string();
+    let cases: [(&[&str], &str); 5] = [
+        (&["generate", "--out", d, "--part", "1"], "--parts"),
+        (
+            &["generate", "--out", d, "--parts", "3", "--part", "4"],
+            "allowed: a part from 1 to 3",
+        ),
+        (
+            &[
+                "generate",
+                "--out",
+                d,
+                "--set",
+                "accounts.n_accounts=100",
+                "--parts",
+                "3",
+            ],
+            "allowed: 1 to 2 parts",
+        ),
+        (
+            &["generate", "--out", d, "--parts", "0"],
+            "allowed: a whole number in [1, 99999]",
+        ),
+        (
+            &["generate", "--out", d, "--anomalies", &scenarios],
+            "does not write anomalies",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, _, err) = run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!dir.exists(), "{args:?} wrote {}", dir.display());
+    }
+    // A directory holding other things is not written into.
+    let other = tmp.path().join("home");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let (code, _, err) = run(&["generate", "--out", path_str(&other)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("holds no gen parts"), "{err}");
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+}
