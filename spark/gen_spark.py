@@ -23,16 +23,6 @@ import sys
 import tempfile
 import time
 
-TABLES = [
-    "accounts",
-    "chats",
-    "chat_spells",
-    "account_days",
-    "subscriptions",
-    "chat_days",
-    "service_days",
-]
-
 # What each task reports back.
 RESULT_SCHEMA = (
     "part long, attempt int, host string, status string, joint_rows long, "
@@ -144,7 +134,8 @@ def parse_args(argv):
         "--fail-once",
         type=int,
         metavar="K",
-        help="testing: the first attempt of part K starts gen, kills it mid-way and fails, so Spark retries it",
+        help="testing: the first attempt of part K starts gen, kills it while it writes the part's files "
+        "and fails, so Spark retries it",
     )
     args = p.parse_args(argv)
     if args.parts < 1:
@@ -182,6 +173,24 @@ def executable(path):
         return copy
 
 
+def kill_while_writing(proc, out):
+    """Kills `proc` (a gen generate) once it holds a file open under `out` (its unnamed part
+    files show in /proc as `DIR/<table>/#inode (deleted)`), or when it ends by itself first."""
+    out = os.path.realpath(out)
+    fd_dir = f"/proc/{proc.pid}/fd"
+    deadline = time.time() + 60
+    while proc.poll() is None and time.time() < deadline:
+        try:
+            targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+        except OSError:
+            targets = []
+        if any(t.startswith(out + os.sep) and not t.startswith(os.path.join(out, "_metadata")) for t in targets):
+            break
+        time.sleep(0.001)
+    proc.kill()
+    return proc.wait()
+
+
 def part_runner(settings):
     """The mapInArrow function: runs gen for each part id of the task's batches."""
 
@@ -198,10 +207,9 @@ def part_runner(settings):
                 cmd = [gen, "generate", "--part", str(part)] + gen_args(settings["args"], configs)
                 if settings["args"].fail_once == part and attempt == 0:
                     victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    time.sleep(0.3)
-                    victim.kill()
-                    victim.wait()
-                    raise RuntimeError(f"injected failure: the first attempt of part {part} killed its gen mid-way")
+                    code = kill_while_writing(victim, settings["args"].out)
+                    how = "killed it while it wrote the part's files" if code < 0 else f"saw it exit {code} first"
+                    raise RuntimeError(f"injected failure: the first attempt of part {part} started gen and {how}")
                 started = time.time()
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 seconds = time.time() - started
@@ -217,8 +225,8 @@ def part_runner(settings):
                     "part": part,
                     "attempt": attempt,
                     "host": socket.gethostname(),
-                    "status": "skipped" if "already complete" in done.stdout else "written",
-                    "joint_rows": manifest["tables"][TABLES.index("chat_days")]["rows"],
+                    "status": "skipped" if f"{name}: already complete" in done.stdout else "written",
+                    "joint_rows": next(t["rows"] for t in manifest["tables"] if t["table"] == "chat_days"),
                     "seconds": seconds,
                     # The largest child of this Python worker so far (gen, where it ran alone).
                     "gen_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -243,11 +251,11 @@ def _arrow_fields():
 
 
 def register(spark, out):
-    """Registers the seven tables of the dataset in `out` and the joint_info view as temporary
-    views of `spark`; returns the dataset's provenance (_metadata/dataset.json)."""
+    """Registers the tables of the dataset in `out` (the seven its _metadata/dataset.json lists)
+    and the joint_info view as temporary views of `spark`; returns the dataset's provenance."""
     with open(os.path.join(out, "_metadata", "dataset.json")) as f:
         dataset = json.load(f)
-    for table in TABLES:
+    for table in dataset["tables"]:
         spark.read.parquet(os.path.join(out, table)).createOrReplaceTempView(table)
     joint = dataset["joint_view"]
     spark.sql(

@@ -88,7 +88,11 @@ def main():
     attempts = {r["part"]: r["attempt"] for r in s["parts"]}
     statuses = {r["part"]: r["status"] for r in s["parts"]}
     check(sorted(attempts) == list(range(1, PARTS + 1)), f"every part 1..{PARTS} reported")
-    check(attempts.get(FAIL_PART) == 1, f"part {FAIL_PART}'s killed first attempt was retried (attempt {attempts.get(FAIL_PART)}: {statuses.get(FAIL_PART)})")
+    check(
+        attempts.get(FAIL_PART) == 1 and statuses.get(FAIL_PART) == "written",
+        f"part {FAIL_PART}'s first attempt, killed while writing, left nothing and was retried "
+        f"(attempt {attempts.get(FAIL_PART)}: {statuses.get(FAIL_PART)})",
+    )
     check(all(a == 0 for k, a in attempts.items() if k != FAIL_PART), "the other parts ran once")
     check("verified" in job.stdout and os.path.exists(os.path.join(four, "_SUCCESS")), "gen verify --reread passed and wrote _SUCCESS")
     hidden = [os.path.join(d, f) for d, _, fs in os.walk(four) for f in fs if f.startswith(".")]
@@ -101,7 +105,10 @@ def main():
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    for table in gen_spark.TABLES:
+    with open(os.path.join(four, "_metadata", "dataset.json")) as f:
+        tables = json.load(f)["tables"]
+    check(len(tables) == 7, f"the dataset lists its 7 tables ({', '.join(tables)})")
+    for table in tables:
         a = spark.read.parquet(os.path.join(single, table))
         b = spark.read.parquet(os.path.join(four, table))
         same = (

@@ -27,6 +27,7 @@ fn bench_prints_both_rates_and_compares_threads() {
         "{out}"
     );
     let (out, exports) = out.split_once("Export of the joint view").expect("an export table");
+    let (exports, generates) = exports.split_once("gen generate (").expect("a gen generate table");
     let rows: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| joint"))
@@ -79,6 +80,22 @@ fn bench_prints_both_rates_and_compares_threads() {
         assert!(row[9].ends_with('×'), "{row:?}");
     }
     assert!(exports[0][10].parse::<f64>().unwrap() >= 0.0, "dd of the CSV's bytes");
+    // The gen generate table: both sizes, at one thread and at all cores (one row where there is
+    // one core), each with its rate, CPU time and Parquet's size.
+    let generates: Vec<Vec<&str>> = generates
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| joint"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(generates.len(), if cores > 1 { 4 } else { 2 }, "{generates:?}");
+    assert_eq!(generates[0][1], "1", "{generates:?}");
+    for row in &generates {
+        for cell in [2, 3, 5] {
+            assert!(row[cell].parse::<f64>().unwrap() > 0.0, "{row:?}");
+        }
+        assert!(row[4].ends_with(" M") && row[6].ends_with(" M"), "{row:?}");
+    }
     // Two runs per size, load and CTAS alternating; progress on stderr.
     assert_eq!(err.matches(", run 2/2: gen load").count(), 2, "{err}");
     assert_eq!(err.matches(", run 2/2: CREATE TABLE AS SELECT").count(), 2, "{err}");

@@ -26,7 +26,8 @@ use crate::model::plan::Plan;
 const CTAS: &str = include_str!("../../sql/bench/ctas.sql");
 
 #[derive(clap::Args, Debug)]
-/// Benchmark `gen load` against DuckDB's CREATE TABLE AS SELECT at several sizes.
+/// Benchmark `gen load` against DuckDB's CREATE TABLE AS SELECT at several sizes (and `gen
+/// generate`'s Parquet parts and `gen export` beside them).
 pub struct Args {
     /// Joint-row sizes, comma-separated, with optional K/M suffix.
     #[arg(long, value_delimiter = ',', default_value = "1M,10M,30M,100M", value_parser = parse_rows)]
@@ -135,6 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     crate::out!("machine: {}", machine());
     let mut table = Vec::new();
     let mut exports = Vec::new();
+    let mut generates = Vec::new();
     for &target in &args.rows {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
         let db_path = dir.join(format!("load-{target}.duckdb"));
@@ -203,6 +205,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if target <= args.exports_up_to {
             exports.extend(time_exports(&db_path, &dir, loads[0].figures.joint_rows)?);
         }
+        generates.extend(time_generate(&dir, loads[0].figures.joint_rows, accounts)?);
         remove(&db_path, args.keep);
         remove(&ctas_path, args.keep);
         let peak_rss_mb = loads.iter().map(|l| l.child.peak_rss_mb).fold(0.0, f64::max);
@@ -237,6 +240,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         table.push(row);
     }
     print_exports(&exports);
+    print_generates(&generates);
     if !args.keep && args.dir.is_none() {
         let _ = std::fs::remove_dir(&dir);
     }
@@ -461,6 +465,80 @@ fn time_exports(db_path: &Path, dir: &Path, joint_rows: u64) -> Result<Vec<Expor
         });
     }
     Ok(rows)
+}
+
+/// One `gen generate` of the whole dataset as Parquet parts.
+struct GenerateRow {
+    joint_rows: u64,
+    threads: usize,
+    bytes: u64,
+    run: ChildRun,
+}
+
+/// Generates the dataset of `accounts` accounts as one part of Parquet with `gen generate`, at one
+/// thread and at all cores, each as a child process timed from outside (the files are removed).
+fn time_generate(dir: &Path, joint_rows: u64, accounts: u64) -> Result<Vec<GenerateRow>> {
+    let exe = std::env::current_exe().context("locating the gen binary")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut rows = Vec::new();
+    for threads in if cores > 1 { vec![1, cores] } else { vec![1] } {
+        let out = dir.join(format!("parts-{joint_rows}-t{threads}"));
+        if out.exists() {
+            bail!(
+                "{} already exists; gen bench writes and removes its own files there (allowed: a --dir without them)",
+                out.display()
+            );
+        }
+        crate::err!("gen bench: {joint_rows} joint rows: gen generate --threads {threads} …");
+        let mut cmd = Command::new(&exe);
+        cmd.arg("generate")
+            .arg("--out")
+            .arg(&out)
+            .arg("--set")
+            .arg(format!("accounts.n_accounts={accounts}"))
+            .arg("--threads")
+            .arg(threads.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let run = run_child(&mut cmd, "gen generate");
+        let bytes = crate::model::block::TABLES
+            .iter()
+            .map(|t| std::fs::metadata(out.join(crate::parts::table_file(t, 1, 1))).map_or(0, |m| m.len()))
+            .sum();
+        let _ = std::fs::remove_dir_all(&out);
+        rows.push(GenerateRow {
+            joint_rows,
+            threads,
+            bytes,
+            run: run?,
+        });
+    }
+    Ok(rows)
+}
+
+fn print_generates(rows: &[GenerateRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    crate::out!("");
+    crate::out!("gen generate (the same dataset as Parquet parts, no DuckDB; each a child process):");
+    crate::out!(
+        "| joint rows | threads | Parquet MB | seconds | joint rows/s | CPU s | joint rows per CPU-second | peak RSS MB |"
+    );
+    crate::out!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        crate::out!(
+            "| {} | {} | {:.1} | {:.2} | {:.2} M | {:.2} | {:.2} M | {:.0} |",
+            r.joint_rows,
+            r.threads,
+            r.bytes as f64 / 1e6,
+            r.run.wall,
+            r.joint_rows as f64 / r.run.wall / 1e6,
+            r.run.cpu,
+            r.joint_rows as f64 / r.run.cpu.max(1e-9) / 1e6,
+            r.run.peak_rss_mb
+        );
+    }
 }
 
 /// Seconds to write `bytes` bytes to a new file at `path` in 1 MiB blocks and flush them to the
