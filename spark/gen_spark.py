@@ -146,7 +146,8 @@ def parse_args(argv):
 
 
 def gen_args(args, config_paths):
-    """The generate flags common to every part, with the config files at `config_paths`."""
+    """The generate flags common to every part, with the config files at `config_paths`
+    (`--overwrite` is the driver's: it prepares the directory before any task)."""
     out = ["--out", args.out, "--parts", str(args.parts), "--threads", str(args.threads)]
     for c in config_paths:
         out += ["--config", c]
@@ -154,8 +155,6 @@ def gen_args(args, config_paths):
         out += ["--seed", str(args.seed)]
     for s in args.sets:
         out += ["--set", s]
-    if args.overwrite:
-        out.append("--overwrite")
     return out
 
 
@@ -273,17 +272,19 @@ def main(argv):
     from pyspark.sql import SparkSession
 
     gen = os.path.abspath(args.gen)
+    # The executors resolve paths against their own working directories.
+    args.out = os.path.abspath(args.out)
     configs = [os.path.abspath(c) for c in args.config]
-    # The config is checked here, once, before any task starts.
-    check = subprocess.run(
-        [gen, "config", "validate"] + sum((["--config", c] for c in configs), [])
-        + (["--seed", str(args.seed)] if args.seed is not None else [])
-        + sum((["--set", s] for s in args.sets), []),
+    # The config, --parts and the directory are checked here, once, before any task starts: gen
+    # plans the dataset and writes (or finds) its provenance in --out/_metadata, or refuses a
+    # directory of another dataset (unless --overwrite), a bad config or too many parts.
+    prepare = subprocess.run(
+        [gen, "generate", "--metadata-only"] + gen_args(args, configs) + (["--overwrite"] if args.overwrite else []),
         capture_output=True,
         text=True,
     )
-    if check.returncode != 0:
-        sys.stderr.write(check.stderr)
+    if prepare.returncode != 0:
+        sys.stderr.write(prepare.stderr)
         return 2
 
     spark = SparkSession.builder.appName(f"usage-gen: {args.parts} parts").getOrCreate()

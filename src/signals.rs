@@ -1,7 +1,8 @@
 //! SIGINT, SIGTERM and SIGHUP, handled alike by every subcommand. The first signal asks the
 //! running work to stop: [`cancelled`] turns true and every registered DuckDB query is
 //! interrupted, so a load rolls back and an export removes its temporary file on the normal error
-//! path. When no query is registered — the command is reading its config or standard input,
+//! path; work registered with [`stop_cooperatively`] polls [`cancelled`] and stops at a safe
+//! point. When neither is registered — the command is reading its config or standard input,
 //! opening a file, or planning — there is nothing to wait for: the registered temporary files are
 //! removed and the process exits at once with status 2, as it does on a second signal. (`kill -9` cannot be handled; its leftovers are hidden
 //! files named after the dead process, which the next run on the same target removes.)
@@ -19,6 +20,9 @@ type Registry<T> = Mutex<Vec<(u64, T)>>;
 
 static INTERRUPTS: Registry<Arc<InterruptHandle>> = Mutex::new(Vec::new());
 static TEMPS: Registry<PathBuf> = Mutex::new(Vec::new());
+/// Work that watches [`cancelled`] itself and stops at a safe point (`gen generate` between
+/// parts): while one is registered, a first signal does not exit.
+static COOPERATIVE: Registry<()> = Mutex::new(Vec::new());
 
 /// What an exit on a signal says happened; [`set_exit_note`] changes it once work is committed.
 static EXIT_NOTE: Mutex<&'static str> = Mutex::new("nothing was committed; temporary files removed");
@@ -41,7 +45,7 @@ pub fn install() {
     let _ = ctrlc::set_handler(|| {
         let again = CANCELLED.swap(true, Ordering::SeqCst);
         let interrupts = lock(&INTERRUPTS);
-        if again || interrupts.is_empty() {
+        if again || (interrupts.is_empty() && lock(&COOPERATIVE).is_empty()) {
             for (_, path) in lock(&TEMPS).iter() {
                 remove_path(path);
             }
@@ -105,6 +109,12 @@ pub fn interrupt_on_signal(conn: &duckdb::Connection) -> Registered {
         handle.interrupt();
     }
     register(&INTERRUPTS, handle, &|id| lock(&INTERRUPTS).retain(|(i, _)| *i != id))
+}
+
+/// While the guard lives, a first signal only sets [`cancelled`]: the caller polls it and stops
+/// at a point where what it leaves is whole (a second signal still exits at once).
+pub fn stop_cooperatively() -> Registered {
+    register(&COOPERATIVE, (), &|id| lock(&COOPERATIVE).retain(|(i, _)| *i != id))
 }
 
 /// A second signal removes `path` (a temporary file or directory) before exiting, while the guard

@@ -265,6 +265,28 @@ fn verify_finds_missing_stray_and_damaged_files() {
         "{err}"
     );
     assert!(!dir.join("_SUCCESS").exists());
+    // Provenance that does not match its config (here the seed, everywhere but config.yaml):
+    // exit 1 and no _SUCCESS, also when dataset.json itself is unreadable.
+    ok(&["verify", path_str(&dir)]);
+    let dataset = usage_gen::parts::dataset_path(&dir);
+    let good = std::fs::read_to_string(&dataset).unwrap();
+    std::fs::write(&dataset, good.replace("\"seed\": 42", "\"seed\": 999")).unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("does not match") && err.contains("seed 999 against 42"),
+        "{err}"
+    );
+    assert!(!dir.join("_SUCCESS").exists());
+    std::fs::write(&dataset, &good).unwrap();
+    ok(&["verify", path_str(&dir)]);
+    std::fs::write(&dataset, "{").unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a usage-gen parts file"), "{err}");
+    assert!(!dir.join("_SUCCESS").exists());
+    std::fs::write(&dataset, good).unwrap();
+
     // Not a directory of parts at all.
     let (code, _, _) = run(&["verify", path_str(&tmp.path().join("nothing-here"))]);
     assert_eq!(code, 2);
@@ -317,4 +339,92 @@ fn bad_arguments_are_usage_errors_and_write_nothing() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("holds no gen parts"), "{err}");
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+}
+
+#[test]
+fn a_driver_prepares_the_directory_once_and_refuses_another_dataset_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    let out = generate(&dir, &["--parts", "3", "--metadata-only"]);
+    assert!(out.contains("its parts are written with --part 1 to 3"), "{out}");
+    let names: Vec<String> = walk(&dir)
+        .iter()
+        .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("_metadata/")), "{names:?}");
+    let mut args = vec![
+        "generate",
+        "--out",
+        path_str(&dir),
+        "--config",
+        SAMPLE,
+        "--metadata-only",
+    ];
+    args.extend_from_slice(&SETS);
+    args.extend_from_slice(&["--parts", "3", "--seed", "5"]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("holds another dataset"), "{err}");
+    for k in ["3", "1", "2"] {
+        generate(&dir, &["--parts", "3", "--part", k]);
+    }
+    ok(&["verify", path_str(&dir), "--reread"]);
+}
+
+#[test]
+fn ctrl_c_keeps_whole_parts_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gen"))
+        .args(["generate", "--out", path_str(&dir), "--config", SAMPLE])
+        .args(["--set", "accounts.n_accounts=6000", "--parts", "90", "--threads", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first part is in place, interrupt the run mid-way.
+    let first = usage_gen::parts::manifest_path(&dir, 1, 90);
+    let started = std::time::Instant::now();
+    while !first.exists() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    // Every part file belongs to a part whose manifest is there, and every such part is whole.
+    let manifests: Vec<usize> = (1..=90)
+        .filter(|&k| usage_gen::parts::manifest_path(&dir, k, 90).exists())
+        .collect();
+    assert!(!manifests.is_empty() && manifests.len() < 90, "{manifests:?}\n{err}");
+    for file in walk(&dir) {
+        let rel = file.strip_prefix(&dir).unwrap().display().to_string();
+        if rel.starts_with("_metadata/") {
+            continue;
+        }
+        let k: usize = rel.split("part-").nth(1).unwrap()[..5].parse().unwrap();
+        assert!(manifests.contains(&k), "{rel} without its manifest\n{err}");
+    }
+    for &k in &manifests {
+        for table in TABLES {
+            assert!(dir.join(usage_gen::parts::table_file(table, k, 90)).exists());
+        }
+    }
+    // A rerun finishes the rest.
+    ok(&[
+        "generate",
+        "--out",
+        path_str(&dir),
+        "--config",
+        SAMPLE,
+        "--set",
+        "accounts.n_accounts=6000",
+        "--parts",
+        "90",
+    ]);
+    ok(&["verify", path_str(&dir)]);
 }

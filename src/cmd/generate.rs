@@ -41,6 +41,10 @@ pub struct Args {
     /// manifests, their files of another N and _SUCCESS are removed.
     #[arg(long)]
     overwrite: bool,
+    /// Only write (or check) the provenance in DIR/_metadata and no part: what a cluster's driver
+    /// runs before its tasks, so that a directory of another dataset is refused once, up front.
+    #[arg(long, conflicts_with = "part")]
+    metadata_only: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -73,7 +77,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let planned = Planned::new(&config, n);
     prepare(&args.out, &planned, args.overwrite)?;
+    if args.metadata_only {
+        out!(
+            "{} holds the provenance of {} ({} blocks); its parts are written with --part 1 to {n}",
+            args.out.display(),
+            planned.identity.describe(),
+            planned.identity.blocks
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
 
+    // A first Ctrl-C stops at the next block (the part being written leaves nothing) or after the
+    // part's files and manifest are all in place, never between them.
+    let _stop = crate::signals::stop_cooperatively();
     let todo: Vec<usize> = match args.part {
         Some(k) => vec![k as usize],
         None => (1..=n).collect(),
@@ -88,7 +104,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             skipped += 1;
             continue;
         }
-        let w = write::part(&planned, &args.out, k, threads).with_context(|| format!("generating {name}"))?;
+        let w = match write::part(&planned, &args.out, k, threads) {
+            Ok(w) => w,
+            Err(_) if crate::signals::cancelled() => bail!(
+                "interrupted: {name} was not written (nothing of it is left); {} part(s) complete in {} were kept, and a rerun makes the rest",
+                written + skipped,
+                args.out.display()
+            ),
+            Err(e) => return Err(e.context(format!("generating {name}"))),
+        };
         let m = &w.manifest;
         out!(
             "{name}: blocks {}..{}, accounts {}..{}: {} joint rows in {:.2} s ({:.0} joint rows/s)",
@@ -102,6 +126,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         add(&mut rows, &mut bytes, m);
         written += 1;
+        crate::signals::set_exit_note("the parts already complete were kept; the one being written left nothing");
     }
     let total = started.elapsed().as_secs_f64();
     let mut b = tabled::builder::Builder::default();
@@ -178,7 +203,7 @@ fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<()> {
                 p.describe(),
                 identity.describe()
             ),
-            Err(e) => return Err(e.context("pass --overwrite to replace it, or choose another directory")),
+            Err(e) => bail!("{e:#}; pass --overwrite to replace it, or choose another directory"),
         }
     }
     parts::write_atomic(&parts::config_path(dir), planned.cfg.effective_yaml().as_bytes())?;

@@ -271,13 +271,12 @@ fn read_parts(dir: &Path) -> Result<crate::parts::verify::Verified> {
 /// The plan of the parts' config as this gen makes it: it must be the parts' plan.
 fn planned(parts: &crate::parts::verify::Verified) -> Result<Source> {
     let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts);
-    if planned.identity != parts.identity {
+    let differences = parts.identity.differences(&planned.identity);
+    if !differences.is_empty() {
         bail!(
-            "the parts were made by {} with plan {}; this gen ({}) makes plan {} of their config, so it cannot load them as they are",
-            parts.identity.generator,
-            &parts.identity.plan_sha256[..16],
+            "the parts' provenance is not what this gen ({}) makes of their config.yaml, so it cannot load them as they are: {}",
             planned.identity.generator,
-            &planned.identity.plan_sha256[..16]
+            differences.join(", ")
         );
     }
     Ok(Source::Parts(Box::new(planned)))

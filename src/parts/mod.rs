@@ -108,6 +108,16 @@ pub struct JointView {
     pub split_check_list: f64,
 }
 
+impl JointView {
+    pub fn of(cfg: &Config) -> JointView {
+        JointView {
+            chat_id_digits: cfg.chat_id_digits,
+            split_qc: cfg.split_qc,
+            split_check_list: cfg.split_check_list,
+        }
+    }
+}
+
 impl Identity {
     pub fn new(cfg: &Config, plan: &Plan, parts: usize, blocks: usize) -> Identity {
         Identity {
@@ -121,12 +131,20 @@ impl Identity {
             accounts: plan.profiles.len(),
             plan_sha256: plan_sha256(plan),
             tables: TABLES.iter().map(|t| t.to_string()).collect(),
-            joint_view: JointView {
-                chat_id_digits: cfg.chat_id_digits,
-                split_qc: cfg.split_qc,
-                split_check_list: cfg.split_check_list,
-            },
+            joint_view: JointView::of(cfg),
         }
+    }
+
+    /// What `self` says that `other` does not, field by field: `seed 999 against 42`.
+    pub fn differences(&self, other: &Identity) -> Vec<String> {
+        let (a, b) = (serde_json::json!(self), serde_json::json!(other));
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+            return Vec::new();
+        };
+        a.iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, v)| format!("{k} {v} against {}", b.get(k).unwrap_or(&serde_json::Value::Null)))
+            .collect()
     }
 
     /// How this dataset is named in messages.

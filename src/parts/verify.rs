@@ -78,8 +78,43 @@ pub fn read_dataset(dir: &Path) -> Result<(Identity, Config)> {
 /// Verifies the parts in `dir`; `reread` also hashes every file's bytes and rows (on `threads`
 /// threads).
 pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verified, Problems>> {
-    let (identity, config) = read_dataset(dir)?;
+    if !dir.join(super::META_DIR).is_dir() {
+        bail!(
+            "{} is not a directory of gen parts: {}/ is missing (gen generate --out {} writes one)",
+            dir.display(),
+            dir.join(super::META_DIR).display(),
+            dir.display()
+        );
+    }
+    let (identity, config) = match read_dataset(dir) {
+        Ok(read) => read,
+        Err(e) => return Ok(Err(Problems(vec![format!("{e:#}")]))),
+    };
     let mut problems = Vec::new();
+    // The provenance must be what the config gives: its seed, accounts and blocks (and, re-read,
+    // the plan as this gen makes it, so parts of another gen version are not vouched for).
+    let expected = if reread {
+        super::write::Planned::new(&config, identity.parts).identity
+    } else {
+        Identity {
+            seed: config.seed,
+            accounts: config.n_accounts as usize,
+            blocks: (config.n_accounts as usize).div_ceil(crate::model::BLOCK_ACCOUNTS),
+            block_accounts: crate::model::BLOCK_ACCOUNTS,
+            joint_view: super::JointView::of(&config),
+            ..identity.clone()
+        }
+    };
+    let differences = identity.differences(&expected);
+    if !differences.is_empty() {
+        problems.push(format!(
+            "{} does not match {}{}: {}",
+            super::dataset_path(dir).display(),
+            super::config_path(dir).display(),
+            if reread { " as this gen plans it" } else { "" },
+            differences.join(", ")
+        ));
+    }
     let mut manifests = Vec::with_capacity(identity.parts);
     for part in 1..=identity.parts {
         let path = super::manifest_path(dir, part, identity.parts);
@@ -128,9 +163,12 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
     let mut problems = Vec::new();
     if &m.dataset != identity {
         problems.push(format!(
-            "{name} is of another dataset ({}; the directory holds {}): regenerate it with gen generate --part {part}",
+            "{name} is of another dataset ({}; the directory holds {}): regenerate it with gen generate --out {} --config {} --parts {} --part {part}",
             m.dataset.describe(),
-            identity.describe()
+            identity.describe(),
+            dir.display(),
+            super::config_path(dir).display(),
+            identity.parts
         ));
         return problems;
     }

@@ -2,7 +2,9 @@
 //! table's rows go to their own Parquet writer thread, which closes a row group at the first block
 //! boundary after [`ROW_GROUP_ROWS`] rows (so a file's layout depends only on its blocks). Files are
 //! written unnamed (`O_TMPFILE`) and renamed into place when all seven are complete; the manifest
-//! comes last. A part killed at any moment leaves no part file and no manifest.
+//! comes last, so a part is written once its manifest is there. Killed while it generates, a part
+//! leaves nothing; `kill -9` during the renames can leave files without the manifest (the part is
+//! missing to `gen verify` and a rerun rewrites it).
 
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -136,6 +138,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         generated?;
         Ok(files)
     })?;
+    // From here to the manifest nothing polls for a signal: the part goes into place whole.
     if crate::signals::cancelled() {
         bail!("interrupted");
     }
