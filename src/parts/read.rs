@@ -16,7 +16,7 @@ use crate::model::block::{Block, EndReason, SpellOrigin};
 
 /// The per-block digests of table `t` (position in `TABLES`) in `file`, given the rows of each
 /// block, in order; an error when the file holds another number of rows or values the generator
-/// cannot have made.
+/// cannot have made. The file is read a batch at a time: memory is one batch and one block.
 pub fn block_digests(file: &Path, t: usize, block_rows: &[u64], chat_types: &[(String, f64)]) -> Result<Vec<[u8; 32]>> {
     let f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
@@ -24,33 +24,36 @@ pub fn block_digests(file: &Path, t: usize, block_rows: &[u64], chat_types: &[(S
         .with_batch_size(64 * 1024)
         .build()
         .with_context(|| format!("reading {}", file.display()))?;
-    let mut batches = Vec::new();
-    for b in reader {
-        batches.push(b.with_context(|| format!("reading {}", file.display()))?);
-    }
-    let total: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let expected: u64 = block_rows.iter().sum();
-    if total != expected {
-        bail!("{} holds {total} rows; its manifest says {expected}", file.display());
-    }
     let mut digests = Vec::with_capacity(block_rows.len());
-    let (mut batch, mut offset) = (0usize, 0usize);
-    for &rows in block_rows {
-        let mut block = Block::default();
-        let mut left = rows as usize;
-        while left > 0 {
-            let b = &batches[batch];
-            let take = left.min(b.num_rows() - offset);
-            fill(&mut block, t, &b.slice(offset, take), chat_types)
-                .with_context(|| format!("reading {}", file.display()))?;
-            offset += take;
-            left -= take;
-            if offset == b.num_rows() {
-                batch += 1;
-                offset = 0;
-            }
+    let mut block = Block::default();
+    let mut filled = 0u64;
+    let mut read = 0u64;
+    // Closes every block that has all its rows (blocks of no rows at once).
+    let close = |digests: &mut Vec<[u8; 32]>, block: &mut Block, filled: &mut u64| {
+        while digests.len() < block_rows.len() && *filled == block_rows[digests.len()] {
+            digests.push(std::mem::take(block).digests()[t]);
+            *filled = 0;
         }
-        digests.push(block.digests()[t]);
+    };
+    close(&mut digests, &mut block, &mut filled);
+    for b in reader {
+        let b = b.with_context(|| format!("reading {}", file.display()))?;
+        read += b.num_rows() as u64;
+        let mut offset = 0usize;
+        while offset < b.num_rows() {
+            let Some(&want) = block_rows.get(digests.len()) else {
+                bail!("{} holds more rows than its manifest's {expected}", file.display());
+            };
+            let take = ((want - filled) as usize).min(b.num_rows() - offset);
+            fill(&mut block, t, &b.slice(offset, take), chat_types).with_context(|| format!("reading {}", file.display()))?;
+            offset += take;
+            filled += take as u64;
+            close(&mut digests, &mut block, &mut filled);
+        }
+    }
+    if read != expected || digests.len() != block_rows.len() {
+        bail!("{} holds {read} rows; its manifest says {expected}", file.display());
     }
     Ok(digests)
 }

@@ -275,8 +275,10 @@ fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usiz
 fn reread(dir: &Path, m: &Manifest, t: usize, config: &Config) -> Result<()> {
     let f = &m.tables[t];
     let path = dir.join(&f.file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", f.file))?;
-    let sha = super::hex(&Sha256::digest(&bytes));
+    let mut hasher = Sha256::new();
+    let mut file = std::fs::File::open(&path).with_context(|| format!("reading {}", f.file))?;
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", f.file))?;
+    let sha = super::hex(&hasher.finalize());
     if sha != f.file_sha256 {
         bail!(
             "{}'s bytes hash to {}; its manifest says {}",
