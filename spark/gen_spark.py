@@ -15,7 +15,7 @@ complete. See spark/README.md.
 import argparse
 import json
 import os
-import resource
+import re
 import shutil
 import socket
 import subprocess
@@ -114,7 +114,11 @@ def parse_args(argv):
         description="Generate a usage-gen dataset on Spark: one gen part per task, verified, "
         "then registered in Spark SQL (tables and the joint_info view)."
     )
-    p.add_argument("--gen", required=True, help="the gen binary (shipped to the executors)")
+    p.add_argument(
+        "--gen",
+        help="the gen binary, shipped to the executors [default: target/release/gen of this "
+        "repository, then $CARGO_TARGET_DIR/release/gen, then gen on PATH]",
+    )
     p.add_argument(
         "--out",
         required=True,
@@ -142,7 +146,24 @@ def parse_args(argv):
         p.error("--parts must be at least 1")
     if len({os.path.basename(c) for c in args.config}) != len(args.config):
         p.error("--config files must have different file names (they are shipped by name)")
+    if args.gen is None:
+        args.gen = find_gen()
+        if args.gen is None:
+            p.error("no gen binary found (tried target/release/gen, $CARGO_TARGET_DIR/release/gen and PATH): "
+                    "build it with cargo build --release, or pass --gen PATH")
     return args
+
+
+def find_gen():
+    """The gen binary of this repository's release build, of $CARGO_TARGET_DIR's, or on PATH."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [os.path.join(repo, "target", "release", "gen")]
+    if os.environ.get("CARGO_TARGET_DIR"):
+        candidates.append(os.path.join(os.environ["CARGO_TARGET_DIR"], "release", "gen"))
+    for c in candidates:
+        if os.access(c, os.X_OK):
+            return c
+    return shutil.which("gen")
 
 
 def gen_args(args, config_paths):
@@ -190,6 +211,12 @@ def kill_while_writing(proc, out):
     return proc.wait()
 
 
+def peak_rss_mb(stdout):
+    """gen generate's own peak RSS from its summary line (`…; peak RSS 65 MB`), or NaN."""
+    match = re.search(r"peak RSS (\d+) MB", stdout)
+    return float(match.group(1)) if match else float("nan")
+
+
 def part_runner(settings):
     """The mapInArrow function: runs gen for each part id of the task's batches."""
 
@@ -227,8 +254,7 @@ def part_runner(settings):
                     "status": "skipped" if f"{name}: already complete" in done.stdout else "written",
                     "joint_rows": next(t["rows"] for t in manifest["tables"] if t["table"] == "chat_days"),
                     "seconds": seconds,
-                    # The largest child of this Python worker so far (gen, where it ran alone).
-                    "gen_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                    "gen_peak_rss_mb": peak_rss_mb(done.stdout),
                 }
                 yield pa.RecordBatch.from_pylist([row], schema=pa.schema(_arrow_fields()))
 
@@ -269,6 +295,15 @@ def register(spark, out):
 
 def main(argv):
     args = parse_args(argv)
+    try:
+        import pyarrow  # noqa: F401  (mapInArrow needs it on the driver and every executor)
+    except ImportError:
+        print(
+            "error: pyarrow is missing from this Python; mapInArrow needs it here and on every executor "
+            "(pip install -r scripts/python-requirements.txt, or point PYSPARK_PYTHON at a Python that has it)",
+            file=sys.stderr,
+        )
+        return 2
     from pyspark.sql import SparkSession
 
     gen = os.path.abspath(args.gen)

@@ -148,14 +148,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bytes as f64 / 1e6
     );
     out!(
-        "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {:.0} joint rows/s",
+        "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {:.0} joint rows/s; peak RSS {} MB",
         planned.plan_seconds,
-        rows[CHAT_DAYS] as f64 / total.max(1e-9)
+        rows[CHAT_DAYS] as f64 / total.max(1e-9),
+        peak_rss_mb().map_or("?".to_string(), |mb| format!("{mb:.0}"))
     );
     if todo.len() == n {
         out!("next: gen verify {}", args.out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// This process's peak resident memory (VmHWM), where /proc has it.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn add(rows: &mut [u64; 7], bytes: &mut u64, m: &Manifest) {

@@ -46,7 +46,8 @@ pub fn block_digests(file: &Path, t: usize, block_rows: &[u64], chat_types: &[(S
                 bail!("{} holds more rows than its manifest's {expected}", file.display());
             };
             let take = ((want - filled) as usize).min(b.num_rows() - offset);
-            fill(&mut block, t, &b.slice(offset, take), chat_types).with_context(|| format!("reading {}", file.display()))?;
+            fill(&mut block, t, &b.slice(offset, take), chat_types)
+                .with_context(|| format!("reading {}", file.display()))?;
             offset += take;
             filled += take as u64;
             close(&mut digests, &mut block, &mut filled);
