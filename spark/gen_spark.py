@@ -4,7 +4,9 @@ tables and the `joint_info` view registered in Spark SQL.
 
     spark-submit spark/gen_spark.py --gen target/release/gen --out /shared/usage --parts 16
 
-The gen binary (and any --config file) is shipped to the executors with SparkContext.addFile;
+The driver prepares --out with `gen generate --metadata-only` (the user's --config, --seed and --set
+resolved into the effective config, --out/_metadata/config.yaml, which every task then reads from
+the shared directory); the gen binary is shipped to the executors with SparkContext.addFile;
 tasks are scheduled with DataFrame APIs only (spark.range(...).mapInArrow(...)), so the job also
 runs where RDDs are unavailable. A task that fails is retried by Spark (spark.task.maxFailures):
 gen writes each file unnamed and renames it when complete and writes the part's manifest last, so
@@ -126,7 +128,7 @@ def parse_args(argv):
         "(a shared file system: gen writes POSIX files)",
     )
     p.add_argument("--parts", type=int, required=True, help="parts (tasks), 1 to the config's blocks")
-    p.add_argument("--config", action="append", default=[], help="gen --config file (shipped; repeatable)")
+    p.add_argument("--config", action="append", default=[], help="gen --config file, read on the driver (repeatable)")
     p.add_argument("--seed", type=int, help="gen --seed")
     p.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE", help="gen --set (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="gen threads per task (match spark.task.cpus; default 1)")
@@ -144,8 +146,6 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.parts < 1:
         p.error("--parts must be at least 1")
-    if len({os.path.basename(c) for c in args.config}) != len(args.config):
-        p.error("--config files must have different file names (they are shipped by name)")
     if args.gen is None:
         args.gen = find_gen()
         if args.gen is None:
@@ -166,17 +166,25 @@ def find_gen():
     return shutil.which("gen")
 
 
-def gen_args(args, config_paths):
-    """The generate flags common to every part, with the config files at `config_paths`
-    (`--overwrite` is the driver's: it prepares the directory before any task)."""
-    out = ["--out", args.out, "--parts", str(args.parts), "--threads", str(args.threads)]
-    for c in config_paths:
-        out += ["--config", c]
+def config_args(args):
+    """The driver's flags that choose the dataset: --config (absolute), --seed, --set."""
+    out = []
+    for c in args.config:
+        out += ["--config", os.path.abspath(c)]
     if args.seed is not None:
         out += ["--seed", str(args.seed)]
     for s in args.sets:
         out += ["--set", s]
     return out
+
+
+def part_args(args):
+    """The generate flags common to every part: the effective config the driver wrote into
+    --out/_metadata (so a config's `extends:` and --set need not travel to the executors)."""
+    return [
+        "--out", args.out, "--parts", str(args.parts), "--threads", str(args.threads),
+        "--config", os.path.join(args.out, "_metadata", "config.yaml"),
+    ]
 
 
 def executable(path):
@@ -225,12 +233,11 @@ def part_runner(settings):
         from pyspark import SparkFiles, TaskContext
 
         gen = executable(SparkFiles.get(settings["gen_name"]))
-        configs = [SparkFiles.get(name) for name in settings["config_names"]]
         ctx = TaskContext.get()
         attempt = ctx.attemptNumber() if ctx is not None else 0
         for batch in batches:
             for part in batch.column(0).to_pylist():
-                cmd = [gen, "generate", "--part", str(part)] + gen_args(settings["args"], configs)
+                cmd = [gen, "generate", "--part", str(part)] + part_args(settings["args"])
                 if settings["args"].fail_once == part and attempt == 0:
                     victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     code = kill_while_writing(victim, settings["args"].out)
@@ -309,12 +316,13 @@ def main(argv):
     gen = os.path.abspath(args.gen)
     # The executors resolve paths against their own working directories.
     args.out = os.path.abspath(args.out)
-    configs = [os.path.abspath(c) for c in args.config]
     # The config, --parts and the directory are checked here, once, before any task starts: gen
     # plans the dataset and writes (or finds) its provenance in --out/_metadata, or refuses a
     # directory of another dataset (unless --overwrite), a bad config or too many parts.
     prepare = subprocess.run(
-        [gen, "generate", "--metadata-only"] + gen_args(args, configs) + (["--overwrite"] if args.overwrite else []),
+        [gen, "generate", "--metadata-only", "--out", args.out, "--parts", str(args.parts)]
+        + config_args(args)
+        + (["--overwrite"] if args.overwrite else []),
         capture_output=True,
         text=True,
     )
@@ -325,11 +333,8 @@ def main(argv):
     spark = SparkSession.builder.appName(f"usage-gen: {args.parts} parts").getOrCreate()
     sc = spark.sparkContext
     sc.addFile(gen)
-    for c in configs:
-        sc.addFile(c)
     settings = {
         "gen_name": os.path.basename(gen),
-        "config_names": [os.path.basename(c) for c in configs],
         "args": args,
     }
     started = time.time()

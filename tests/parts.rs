@@ -297,8 +297,7 @@ fn bad_arguments_are_usage_errors_and_write_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("parts");
     let d = path_str(&dir);
-    let scenarios = common::original("anomaly_scenarios.yaml").display().to_string();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["generate", "--out", d, "--part", "1"], "--parts"),
         (
             &["generate", "--out", d, "--parts", "3", "--part", "4"],
@@ -319,10 +318,6 @@ fn bad_arguments_are_usage_errors_and_write_nothing() {
         (
             &["generate", "--out", d, "--parts", "0"],
             "allowed: a whole number in [1, 99999]",
-        ),
-        (
-            &["generate", "--out", d, "--anomalies", &scenarios],
-            "does not write anomalies",
         ),
     ];
     for (args, says) in cases {
@@ -427,4 +422,70 @@ fn ctrl_c_keeps_whole_parts_only() {
         "90",
     ]);
     ok(&["verify", path_str(&dir)]);
+}
+
+#[test]
+fn parts_with_anomalies_give_the_loads_ground_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mixed = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/scenarios/mixed.yaml");
+    let db = tmp.path().join("load.duckdb");
+    ok(&["load", "--db", path_str(&db), "--config", mixed]);
+    let dir = tmp.path().join("parts");
+    for k in ["2", "3", "1"] {
+        ok(&[
+            "generate",
+            "--out",
+            path_str(&dir),
+            "--config",
+            mixed,
+            "--parts",
+            "3",
+            "--part",
+            k,
+        ]);
+    }
+    let out = ok(&["verify", path_str(&dir), "--reread"]);
+    assert!(out.contains("3 of 3 part(s)"), "{out}");
+    let from_parts = tmp.path().join("from-parts.duckdb");
+    let out = ok(&["load", "--from-parts", path_str(&dir), "--db", path_str(&from_parts)]);
+    assert!(out.contains("anomalies: 16 injection(s)"), "{out}");
+    let conn = duck();
+    for (db, name) in [(&db, "loaded"), (&from_parts, "fp")] {
+        conn.execute_batch(&format!("ATTACH '{}' AS {name} (READ_ONLY)", db.display()))
+            .unwrap();
+    }
+    for relation in TABLES.iter().chain(&[
+        "dataset",
+        "anomaly_specs",
+        "anomaly_injections",
+        "anomaly_labels",
+        "anomaly_clean_totals",
+        "calibration_targets",
+    ]) {
+        assert_eq!(
+            fingerprint(&conn, &format!("loaded.{relation}")),
+            fingerprint(&conn, &format!("fp.{relation}")),
+            "{relation} differs after --from-parts"
+        );
+    }
+    assert!(
+        fingerprint(&conn, "fp.anomaly_labels")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 1000
+    );
+    // A manifest stripped of its anomalies is a problem, not a silent loss of ground truth.
+    let manifest = usage_gen::parts::manifest_path(&dir, 2, 3);
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("anomalies");
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("part-00002-of-00003's manifest lacks what the anomaly injections did"),
+        "{err}"
+    );
 }

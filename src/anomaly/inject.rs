@@ -17,13 +17,12 @@ use crate::model::calendar::Calendar;
 use crate::model::dist;
 use crate::model::ids::ChatIds;
 
-/// One changed unit, as seen by one injection.
-#[derive(Debug, Clone, PartialEq)]
+/// One changed unit, as seen by one injection (serialized in a part's manifest).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     /// Index of the target in the load's target list (manifest row).
     pub target: usize,
-    /// `service_day` (a service_days row) or `chat_day` (a chat_days row).
-    pub unit: &'static str,
+    pub unit: Unit,
     pub account_id: i64,
     /// Days since 1970-01-01.
     pub date: i32,
@@ -37,8 +36,26 @@ pub struct Label {
     pub cents: i64,
 }
 
+/// What a label names: a `service_days` row or a `chat_days` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    ServiceDay,
+    ChatDay,
+}
+
+impl Unit {
+    /// As `anomaly_labels.unit` holds it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::ServiceDay => "service_day",
+            Unit::ChatDay => "chat_day",
+        }
+    }
+}
+
 /// What one target did.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Effect {
     pub target: usize,
     pub units: u64,
@@ -270,7 +287,7 @@ impl<'a> Injector<'a> {
                     seen.push(ti);
                     out.labels.push(Label {
                         target: ti,
-                        unit: "service_day",
+                        unit: Unit::ServiceDay,
                         account_id: id,
                         date: r.day + self.cal.start_epoch,
                         service: Some(r.service),
@@ -292,7 +309,7 @@ impl<'a> Injector<'a> {
                     .sum();
                 out.labels.push(Label {
                     target: n.by,
-                    unit: "chat_day",
+                    unit: Unit::ChatDay,
                     account_id: id,
                     date: n.day + self.cal.start_epoch,
                     service: None,
@@ -310,7 +327,7 @@ impl<'a> Injector<'a> {
             for l in labels_here {
                 if let Some(e) = out.effects.iter_mut().rev().find(|e| e.target == l.target) {
                     e.units += 1;
-                    if l.unit == "service_day" {
+                    if l.unit == Unit::ServiceDay {
                         e.clean_cents += l.clean_cents;
                         e.cents += l.cents;
                     }

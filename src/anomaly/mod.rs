@@ -13,7 +13,7 @@ pub mod original;
 pub mod select;
 pub mod spec;
 
-pub use inject::{Applied, CleanTotals, Effect, Injector, Label};
+pub use inject::{Applied, CleanTotals, Effect, Injector, Label, Unit};
 pub use select::{Target, choose};
 pub use spec::{Anomalies, Injection, Kind, Overlap};
 

@@ -49,11 +49,6 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (_, config) = args.config.load()?;
-    if config.anomalies.is_some() {
-        bail!(
-            "gen generate does not write anomalies: the config has an `anomalies:` block (allowed: a config without one; gen load writes anomalies)"
-        );
-    }
     let n = args.parts as usize;
     if let Some(k) = args.part.filter(|&k| k > args.parts) {
         bail!("--part {k} is not allowed with --parts {n}; allowed: a part from 1 to {n}");
@@ -75,7 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if config.n_accounts >= 1_000_000 {
         err!("gen: planning {} accounts …", config.n_accounts);
     }
-    let planned = Planned::new(&config, n);
+    let planned = Planned::new(&config, n)?;
     prepare(&args.out, &planned, args.overwrite)?;
     if args.metadata_only {
         out!(
@@ -222,7 +217,7 @@ fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<()> {
         }
     }
     parts::write_atomic(&parts::config_path(dir), planned.cfg.effective_yaml().as_bytes())?;
-    parts::write_atomic(&path, &parts::to_json(identity))
+    parts::write_atomic(&path, &parts::to_json(identity, true))
 }
 
 /// `--overwrite`: removes `_SUCCESS`, the manifests of any other dataset and the table files not

@@ -270,7 +270,7 @@ fn read_parts(dir: &Path) -> Result<crate::parts::verify::Verified> {
 
 /// The plan of the parts' config as this gen makes it: it must be the parts' plan.
 fn planned(parts: &crate::parts::verify::Verified) -> Result<Source> {
-    let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts);
+    let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts)?;
     let differences = parts.identity.differences(&planned.identity);
     if !differences.is_empty() {
         bail!(

@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "sha256": TABLES.iter().zip(&verified.hashes).map(|(t, h)| (t.to_string(), h.clone().into())).collect::<serde_json::Map<String, serde_json::Value>>(),
         "reread": args.reread,
     });
-    parts::write_atomic(&success, &parts::to_json(&summary))?;
+    parts::write_atomic(&success, &parts::to_json(&summary, true))?;
     out!("{table}");
     out!(
         "verified {}: {} of {} part(s) of seed {}, config {}, {} joint rows; plan {}; {} in {:.2} s",

@@ -146,7 +146,7 @@ pub fn record(
             inj.name,
             inj.kind.name(),
             !inj.decoy,
-            l.unit,
+            l.unit.name(),
             l.account_id,
             date(cal, l.date - cal.start_epoch),
             l.service.map(|s| SERVICES[s as usize].name()),

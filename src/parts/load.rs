@@ -1,6 +1,7 @@
 //! `gen load --from-parts`: the normal DuckDB database built from verified parts, inside the same
 //! one transaction as a load (migrations, tables, provenance with the chained hashes, calibration
-//! targets from the manifests' per-block expectations, validation checks). DuckDB reads each
+//! targets from the manifests' per-block expectations, the anomalies' ground truth from what the
+//! parts' injections did, validation checks). DuckDB reads each
 //! table's files in part order, keeping the rows' order, so the tables hold what `gen load`
 //! stores.
 
@@ -62,8 +63,26 @@ fn load_in_transaction(
     }
     let ingest_seconds = started.elapsed().as_secs_f64();
     ingest::verify_row_counts(conn, &parts.rows)?;
-    let Planned { cfg, cal, plan, .. } = planned;
+    let Planned {
+        cfg,
+        cal,
+        plan,
+        targets,
+        ..
+    } = planned;
     ingest::record(conn, cfg, cal, plan, &parts.rows, &parts.hashes, &parts.expected)?;
+    let mut anomalies = [0; 3];
+    if let Some(an) = &cfg.anomalies {
+        // The ground truth, from what each part's injections did (the targets are this gen's
+        // choice from the same plan, which the provenance check has shown is the parts' plan).
+        let (applied, clean) = super::anomalies::gather(parts.manifests.iter().filter_map(|m| m.anomalies.as_ref()));
+        crate::db::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
+        anomalies = [
+            an.injections.len() as u64,
+            applied.iter().map(|a| a.effects.len() as u64).sum(),
+            applied.iter().map(|a| a.labels.len() as u64).sum(),
+        ];
+    }
     let (checks, checks_seconds) = ingest::check(conn, opts)?;
     let stats = LoadStats {
         rows: parts.rows,
@@ -75,7 +94,7 @@ fn load_in_transaction(
         checks_seconds,
         commit_seconds: 0.0,
         checks,
-        anomalies: [0; 3],
+        anomalies,
     };
     ingest::conclude(stats, opts)
 }

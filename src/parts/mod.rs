@@ -19,7 +19,9 @@
 //!   per-block digests into the `dataset` table's hashes.
 //! - [`read`]: reads a part's Parquet files back into per-block digests.
 //! - [`load`]: builds the DuckDB database from verified parts.
+//! - [`anomalies`]: what a part records of its anomaly injections, for the load's ground truth.
 
+pub mod anomalies;
 pub mod load;
 pub mod read;
 pub mod verify;
@@ -256,6 +258,9 @@ pub struct Manifest {
     pub account_ids: [i64; 2],
     pub tables: Vec<TableFile>,
     pub block_list: Vec<BlockEntry>,
+    /// What the part's anomaly injections did (a config with `anomalies:` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<anomalies::PartAnomalies>,
 }
 
 /// Flattens [`Expected`] for a manifest (JSON keeps every bit of a finite double).
@@ -302,8 +307,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     out.commit()
 }
 
-pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(value).expect("metadata serializes");
+/// Metadata as JSON: indented (`dataset.json`, `_SUCCESS`: small, read by people) or on one line
+/// (manifests: thousands of block entries).
+pub fn to_json<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
+    let mut v = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    }
+    .expect("metadata serializes");
     v.push(b'\n');
     v
 }

@@ -94,7 +94,10 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
     // The provenance must be what the config gives: its seed, accounts and blocks (and, re-read,
     // the plan as this gen makes it, so parts of another gen version are not vouched for).
     let expected = if reread {
-        super::write::Planned::new(&config, identity.parts).identity
+        match super::write::Planned::new(&config, identity.parts) {
+            Ok(planned) => planned.identity,
+            Err(e) => return Ok(Err(Problems(vec![format!("{e}")]))),
+        }
     } else {
         Identity {
             seed: config.seed,
@@ -132,6 +135,17 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         };
         problems.extend(check_manifest(dir, &identity, part, &m));
         manifests.push(m);
+    }
+    for m in manifests
+        .iter()
+        .filter(|m| m.anomalies.is_some() != config.anomalies.is_some())
+    {
+        problems.push(format!(
+            "{}'s manifest {} what the anomaly injections did, but the config {} an `anomalies:` block",
+            super::part_name(m.part, identity.parts),
+            if m.anomalies.is_some() { "records" } else { "lacks" },
+            if config.anomalies.is_some() { "has" } else { "has no" }
+        ));
     }
     problems.extend(strays(dir, &identity)?);
     if problems.is_empty() && reread {

@@ -18,7 +18,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+use super::anomalies::PartAnomalies;
 use super::{BlockEntry, Identity, Manifest, TableFile};
+use crate::anomaly::Injector;
 use crate::config::Config;
 use crate::db::arrow::table_batches;
 use crate::model::account::Generator;
@@ -40,26 +42,38 @@ pub struct Planned {
     pub cfg: Config,
     pub cal: Calendar,
     pub plan: Plan,
+    /// The anomaly injections' targets, chosen from the whole plan (empty without anomalies).
+    pub targets: Vec<crate::anomaly::Target>,
     pub identity: Identity,
     pub plan_seconds: f64,
 }
 
 impl Planned {
-    pub fn new(cfg: &Config, parts: usize) -> Planned {
+    /// The plan and the anomalies' targets; an error when the targets cannot be placed (too few
+    /// eligible accounts), as `gen load` reports it.
+    pub fn new(cfg: &Config, parts: usize) -> Result<Planned, crate::config::ConfigErrors> {
         let t = Instant::now();
         let cal = Calendar::new(cfg);
         let plan = Plan::new(cfg, &cal);
+        let targets = match &cfg.anomalies {
+            Some(an) => crate::anomaly::choose(an, cfg, &cal, &plan)?,
+            None => Vec::new(),
+        };
         let blocks = Generator::new(cfg, &cal, &plan).n_blocks();
         let identity = Identity::new(cfg, &plan, parts, blocks);
-        Planned {
+        Ok(Planned {
             cfg: cfg.clone(),
             cal,
             plan,
+            targets,
             identity,
             plan_seconds: t.elapsed().as_secs_f64(),
-        }
+        })
     }
 }
+
+/// A block made by a worker: its manifest entry, what its injections did, its tables.
+type Made = (BlockEntry, Option<crate::anomaly::Applied>, [RecordBatch; 7]);
 
 /// What writing a part did.
 pub struct Written {
@@ -92,6 +106,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
     }
     let generator = Generator::new(&p.cfg, &p.cal, &p.plan);
     let mut entries = Vec::with_capacity(blocks.len());
+    let mut anomalies: Option<PartAnomalies> = None;
     let files = std::thread::scope(|scope| -> Result<Vec<(u64, String)>> {
         let mut senders = Vec::with_capacity(TABLES.len());
         let mut writers = Vec::with_capacity(TABLES.len());
@@ -104,24 +119,38 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
                     .with_context(|| format!("writing {}", super::table_file(table, part, parts)))
             }));
         }
-        let make = |_: &(), i: usize| -> Result<(BlockEntry, [RecordBatch; 7])> {
+        // Each worker injects the anomalies (if any) into its blocks, as a load's workers do.
+        let injector = || {
+            Ok(p.cfg
+                .anomalies
+                .as_ref()
+                .map(|an| Injector::new(an, &p.cfg, &p.cal, &p.targets)))
+        };
+        let make = |injector: &Option<Injector>, i: usize| -> Result<Made> {
             let index = blocks.start + i;
-            let block = generator.block(index).map_err(|e| anyhow!(e))?;
+            let mut block = generator.block(index).map_err(|e| anyhow!(e))?;
+            let applied = match injector {
+                Some(inj) => Some(inj.apply(&mut block).map_err(|e| anyhow!(e))?),
+                None => None,
+            };
             let entry = BlockEntry {
                 index,
                 rows: block.row_counts(),
                 sha256: block.digests().map(|d| super::hex(&d)),
                 expected: super::expected_to_array(&block.expected),
             };
-            Ok((entry, table_batches(block, &p.cfg.chat_types)?))
+            Ok((entry, applied, table_batches(block, &p.cfg.chat_types)?))
         };
-        let generated = crate::ordered::in_order(blocks.len(), threads, "block", &|| Ok(()), &make, &mut |(
-            entry,
-            batches,
-        )| {
+        let mut consume = |(entry, applied, batches): Made| {
+            if let Some(applied) = applied {
+                anomalies
+                    .get_or_insert_with(PartAnomalies::default)
+                    .add(entry.index, applied);
+            }
             entries.push(entry);
             send_all(&senders, batches).map(|()| true)
-        });
+        };
+        let generated = crate::ordered::in_order(blocks.len(), threads, "block", &injector, &make, &mut consume);
         drop(senders);
         let mut files = Vec::with_capacity(TABLES.len());
         let mut failure = None;
@@ -142,11 +171,17 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
     if crate::signals::cancelled() {
         bail!("interrupted");
     }
-    let manifest = manifest(p, part, &blocks, entries, files);
+    let manifest = Manifest {
+        anomalies,
+        ..manifest(p, part, &blocks, entries, files)
+    };
     for out in outputs {
         out.commit()?;
     }
-    super::write_atomic(&super::manifest_path(dir, part, parts), &super::to_json(&manifest))?;
+    super::write_atomic(
+        &super::manifest_path(dir, part, parts),
+        &super::to_json(&manifest, false),
+    )?;
     Ok(Written {
         manifest,
         seconds: started.elapsed().as_secs_f64(),
@@ -195,6 +230,7 @@ fn manifest(
             })
             .collect(),
         block_list: entries,
+        anomalies: None,
     }
 }
 
