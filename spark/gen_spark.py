@@ -319,15 +319,19 @@ def main(argv):
     # The config, --parts and the directory are checked here, once, before any task starts: gen
     # plans the dataset and writes (or finds) its provenance in --out/_metadata, or refuses a
     # directory of another dataset (unless --overwrite), a bad config or too many parts.
-    prepare = subprocess.run(
+    cmd = (
         [gen, "generate", "--metadata-only", "--out", args.out, "--parts", str(args.parts)]
+        + ["--threads", str(args.threads)]
         + config_args(args)
-        + (["--overwrite"] if args.overwrite else []),
-        capture_output=True,
-        text=True,
+        + (["--overwrite"] if args.overwrite else [])
     )
+    try:
+        prepare = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        print(f"error: cannot run --gen {gen}: {e}", file=sys.stderr)
+        return 2
     if prepare.returncode != 0:
-        sys.stderr.write(prepare.stderr)
+        sys.stderr.write(prepare.stderr or f"error: {' '.join(cmd)} exited {prepare.returncode} without a message (is --gen {gen} usage-gen's gen?)\n")
         return 2
 
     spark = SparkSession.builder.appName(f"usage-gen: {args.parts} parts").getOrCreate()

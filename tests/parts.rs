@@ -477,8 +477,33 @@ fn parts_with_anomalies_give_the_loads_ground_truth() {
             .unwrap()
             > 1000
     );
-    // A manifest stripped of its anomalies is a problem, not a silent loss of ground truth.
+    // Labels and effects that name what does not exist are refused, never a panic: a day outside
+    // the calendar or an unknown service by verify, a target that was not chosen by verify
+    // --reread and by the load.
     let manifest = usage_gen::parts::manifest_path(&dir, 2, 3);
+    let good = std::fs::read(&manifest).unwrap();
+    let edits: [(&str, &str, i64, &str); 4] = [
+        ("labels", "date", i32::MIN as i64, "outside the dataset"),
+        ("labels", "service", 9, "outside the dataset"),
+        ("labels", "target", 99_999, "names target 99999"),
+        ("effects", "target", 99_999, "names target 99999"),
+    ];
+    for (list, field, value, says) in edits {
+        let mut m: serde_json::Value = serde_json::from_slice(&good).unwrap();
+        m["anomalies"]["blocks"][0][list][0][field] = value.into();
+        std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+        let (code, _, err) = run(&["verify", path_str(&dir), "--reread"]);
+        assert_eq!(code, 1, "{list}.{field}: {err}");
+        assert!(err.contains(says), "{list}.{field}: {err}");
+        let db = tmp.path().join(format!("edited-{list}-{field}.duckdb"));
+        let (code, _, err) = run(&["load", "--from-parts", path_str(&dir), "--db", path_str(&db)]);
+        assert_eq!(code, 2, "{list}.{field}: {err}");
+        assert!(err.contains(says) && !err.contains("panicked"), "{list}.{field}: {err}");
+        assert!(!db.exists());
+    }
+    std::fs::write(&manifest, &good).unwrap();
+    ok(&["verify", path_str(&dir), "--reread"]);
+    // A manifest stripped of its anomalies is a problem, not a silent loss of ground truth.
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
     m.as_object_mut().unwrap().remove("anomalies");
     std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();

@@ -433,8 +433,9 @@ fn a_failed_or_interrupted_load_into_a_new_path_leaves_nothing() {
     assert_eq!(listing(dir.path()), ["other.duckdb"]);
 }
 
-/// Starts exporting the joint view of `db` to `out` on one thread (about a second at the sizes
-/// used here) and returns once it writes.
+/// Starts exporting the joint view of `db` to `out` on one thread (several seconds at the sizes
+/// used here, so that a test runner starved of CPU still catches it mid-way) and returns once it
+/// writes.
 fn export_until_writing(db: &Path, out: &Path) -> Child {
     let child = spawn(&["export", "--db", path_str(db), "--out", path_str(out), "--threads", "1"]);
     wait_until_writing(&child, out.parent().unwrap());
@@ -469,7 +470,7 @@ fn wait_until_writing(child: &Child, dir: &Path) {
 fn an_export_killed_at_any_moment_leaves_nothing_behind() {
     // kill -9 cannot be cleaned up after: the file being written has no name until it is done.
     let dir = tempfile::tempdir().unwrap();
-    let db = load_sample(dir.path(), "k", &["--set", "accounts.n_accounts=4000"]);
+    let db = load_sample(dir.path(), "k", &["--set", "accounts.n_accounts=10000"]);
     for (format, delay) in [("csv", 0), ("csv", 200), ("parquet", 0), ("parquet", 200)] {
         let out = dir.path().join(format!("joint.{format}"));
         let mut child = export_until_writing(&db, &out);
@@ -483,7 +484,7 @@ fn an_export_killed_at_any_moment_leaves_nothing_behind() {
 #[test]
 fn an_interrupted_export_leaves_no_partial_file() {
     let dir = tempfile::tempdir().unwrap();
-    let db = load_sample(dir.path(), "e", &["--set", "accounts.n_accounts=4000"]);
+    let db = load_sample(dir.path(), "e", &["--set", "accounts.n_accounts=10000"]);
     let out = dir.path().join("joint.csv");
     for sig in ["-INT", "-TERM"] {
         let mut child = export_until_writing(&db, &out);

@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => (1..=n).collect(),
     };
     let mut rows = [0u64; 7];
-    let (mut written, mut skipped, mut bytes) = (0, 0, 0u64);
+    let (mut written, mut skipped, mut bytes, mut written_joint_rows) = (0, 0, 0u64, 0u64);
     for &k in &todo {
         let name = parts::part_name(k, n);
         if let Some(m) = complete(&args.out, &planned.identity, k) {
@@ -121,6 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         add(&mut rows, &mut bytes, m);
         written += 1;
+        written_joint_rows += m.tables[CHAT_DAYS].rows;
         crate::signals::set_exit_note("the parts already complete were kept; the one being written left nothing");
     }
     let total = started.elapsed().as_secs_f64();
@@ -142,10 +143,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.out.display(),
         bytes as f64 / 1e6
     );
+    // The rate counts the rows this run wrote, not the parts it found complete.
+    let rate = if written > 0 {
+        format!(
+            "{:.0} joint rows/s written",
+            written_joint_rows as f64 / total.max(1e-9)
+        )
+    } else {
+        "nothing to write".to_string()
+    };
     out!(
-        "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {:.0} joint rows/s; peak RSS {} MB",
+        "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {rate}; peak RSS {} MB",
         planned.plan_seconds,
-        rows[CHAT_DAYS] as f64 / total.max(1e-9),
         peak_rss_mb().map_or("?".to_string(), |mb| format!("{mb:.0}"))
     );
     if todo.len() == n {

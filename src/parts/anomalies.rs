@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::anomaly::{Applied, CleanTotals, Effect, Label};
+use crate::config::SERVICES;
+use crate::model::calendar::Calendar;
 
 /// What a part's injections did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -48,6 +50,44 @@ impl PartAnomalies {
                 effects: applied.effects,
             });
         }
+    }
+}
+
+impl PartAnomalies {
+    /// Whether what the manifest says could have been made: dates inside the calendar, known
+    /// services, clean totals of its length, and (given their number) targets that exist.
+    pub fn check(&self, cal: &Calendar, targets: Option<usize>) -> Result<(), String> {
+        let days = cal.days as usize;
+        if !self.clean_services.is_empty() && self.clean_services.len() != days * 4 {
+            return Err(format!(
+                "{} clean service totals; the calendar has {days} days × 4 services",
+                self.clean_services.len()
+            ));
+        }
+        let in_range = |date: i32| (cal.start_epoch..cal.start_epoch + cal.days).contains(&date);
+        for b in &self.blocks {
+            if let Some(l) = b
+                .labels
+                .iter()
+                .find(|l| !in_range(l.date) || l.service.is_some_and(|s| s as usize >= SERVICES.len()))
+            {
+                return Err(format!(
+                    "block {} has a label on day {} of service {:?}, outside the dataset",
+                    b.block, l.date, l.service
+                ));
+            }
+            let mut named = b
+                .labels
+                .iter()
+                .map(|l| l.target)
+                .chain(b.effects.iter().map(|e| e.target));
+            if let Some(n) = targets
+                && let Some(t) = named.find(|&t| t >= n)
+            {
+                return Err(format!("block {} names target {t}; there are {n}", b.block));
+            }
+        }
+        Ok(())
     }
 }
 

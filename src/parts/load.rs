@@ -75,6 +75,12 @@ fn load_in_transaction(
     if let Some(an) = &cfg.anomalies {
         // The ground truth, from what each part's injections did (the targets are this gen's
         // choice from the same plan, which the provenance check has shown is the parts' plan).
+        for m in &parts.manifests {
+            if let Some(a) = &m.anomalies {
+                a.check(cal, Some(targets.len()))
+                    .map_err(|e| anyhow::anyhow!("part {}'s manifest: {e}; nothing was loaded", m.part))?;
+            }
+        }
         let (applied, clean) = super::anomalies::gather(parts.manifests.iter().filter_map(|m| m.anomalies.as_ref()));
         crate::db::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
         anomalies = [

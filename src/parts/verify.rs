@@ -90,12 +90,26 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         Ok(read) => read,
         Err(e) => return Ok(Err(Problems(vec![format!("{e:#}")]))),
     };
+    if identity.parts == 0 || identity.parts > identity.blocks.max(1) {
+        return Ok(Err(Problems(vec![format!(
+            "{} says {} parts of {} blocks; allowed: 1 to {} parts",
+            super::dataset_path(dir).display(),
+            identity.parts,
+            identity.blocks,
+            identity.blocks
+        )])));
+    }
     let mut problems = Vec::new();
     // The provenance must be what the config gives: its seed, accounts and blocks (and, re-read,
     // the plan as this gen makes it, so parts of another gen version are not vouched for).
+    // Re-read, the targets are chosen again, so a label's or effect's target can be checked too.
+    let mut targets = None;
     let expected = if reread {
         match super::write::Planned::new(&config, identity.parts) {
-            Ok(planned) => planned.identity,
+            Ok(planned) => {
+                targets = Some(planned.targets.len());
+                planned.identity
+            }
             Err(e) => return Ok(Err(Problems(vec![format!("{e}")]))),
         }
     } else {
@@ -135,6 +149,12 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         };
         problems.extend(check_manifest(dir, &identity, part, &m));
         manifests.push(m);
+    }
+    let cal = crate::model::calendar::Calendar::new(&config);
+    for m in &manifests {
+        if let Some(Err(e)) = m.anomalies.as_ref().map(|a| a.check(&cal, targets)) {
+            problems.push(format!("{}'s manifest: {e}", super::part_name(m.part, identity.parts)));
+        }
     }
     for m in manifests
         .iter()
@@ -187,11 +207,38 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
         return problems;
     }
     let blocks = super::blocks_of(part, identity.parts, identity.blocks);
-    let indices: Vec<usize> = m.block_list.iter().map(|b| b.index).collect();
-    if m.part != part || m.blocks != [blocks.start, blocks.end] || !indices.iter().copied().eq(blocks.clone()) {
+    let accounts = [
+        blocks.start * identity.block_accounts,
+        (blocks.end * identity.block_accounts).min(identity.accounts),
+    ];
+    if m.part != part || m.blocks != [blocks.start, blocks.end] || m.accounts != accounts {
         problems.push(format!(
-            "{name}'s manifest covers blocks {:?}, not {blocks:?}",
-            m.blocks
+            "{name}'s manifest says part {}, blocks {}..{}, accounts {}..{}; part {part} of {} is blocks {}..{}, accounts {}..{}",
+            m.part,
+            m.blocks[0],
+            m.blocks[1],
+            m.accounts[0],
+            m.accounts[1],
+            identity.parts,
+            blocks.start,
+            blocks.end,
+            accounts[0],
+            accounts[1]
+        ));
+    }
+    let listed: Vec<usize> = m.block_list.iter().map(|b| b.index).collect();
+    if !listed.iter().copied().eq(blocks.clone()) {
+        let first_wrong = listed
+            .iter()
+            .zip(blocks.clone())
+            .position(|(&a, b)| a != b)
+            .unwrap_or(listed.len().min(blocks.len()));
+        problems.push(format!(
+            "{name}'s manifest lists {} block entries, entry {first_wrong} wrong; blocks {}..{} are {} entries in order",
+            listed.len(),
+            blocks.start,
+            blocks.end,
+            blocks.len()
         ));
     }
     let names: Vec<&str> = m.tables.iter().map(|t| t.table.as_str()).collect();
@@ -202,10 +249,14 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
     for (t, f) in m.tables.iter().enumerate() {
         let rows: u64 = m.block_list.iter().map(|b| b.rows[t]).sum();
         let chained = super::chain(m.block_list.iter().map(|b| &b.sha256[t]));
-        if rows != f.rows || chained != f.sha256 || f.file != super::table_file(&f.table, part, identity.parts) {
+        let file = super::table_file(&f.table, part, identity.parts);
+        if rows != f.rows || chained != f.sha256 || f.file != file {
             problems.push(format!(
-                "{name}'s manifest does not add up for {}: its blocks hold {rows} rows and hash to {}",
+                "{name}'s manifest does not add up for {}: it says {} rows, sha256 {}, file {}; its blocks hold {rows} rows and hash to {}, and the file is {file}",
                 f.table,
+                f.rows,
+                f.sha256.get(..16).unwrap_or(&f.sha256),
+                f.file,
                 &chained[..16]
             ));
         }
