@@ -283,12 +283,17 @@ def _arrow_fields():
 
 
 def register(spark, out):
-    """Registers the tables of the dataset in `out` (the seven its _metadata/dataset.json lists)
-    and the joint_info view as temporary views of `spark`; returns the dataset's provenance."""
+    """Registers the tables of the dataset in `out` (the seven its _metadata/dataset.json lists),
+    anomaly_labels when it has anomalies, and the joint_info view as temporary views of `spark`;
+    returns the dataset's provenance."""
     with open(os.path.join(out, "_metadata", "dataset.json")) as f:
         dataset = json.load(f)
     for table in dataset["tables"]:
         spark.read.parquet(os.path.join(out, table)).createOrReplaceTempView(table)
+    # A dataset with anomalies has their labels beside the tables (the rows of anomaly_labels).
+    labels = os.path.join(out, "anomaly_labels")
+    if os.path.isdir(labels) and any(f.endswith(".parquet") for f in os.listdir(labels)):
+        spark.read.parquet(labels).createOrReplaceTempView("anomaly_labels")
     joint = dataset["joint_view"]
     spark.sql(
         JOINT_SQL.format(
@@ -364,7 +369,8 @@ def main(argv):
         spark.stop()
         return 1
     dataset = register(spark, args.out)
-    print(f"registered in Spark SQL: {', '.join(dataset['tables'])} and the view joint_info")
+    names = dataset["tables"] + (["anomaly_labels"] if spark.catalog.tableExists("anomaly_labels") else [])
+    print(f"registered in Spark SQL: {', '.join(names)} and the view joint_info")
     registered_seconds = time.time() - started
     # A query over joint_info joins and aggregates every row: only on request.
     for query in args.sql:

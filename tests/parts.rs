@@ -250,6 +250,17 @@ fn verify_finds_missing_stray_and_damaged_files() {
         "{err}"
     );
     std::fs::remove_file(&stray).unwrap();
+    // Labels in a dataset without anomalies are strays too, even named for this N.
+    std::fs::create_dir(dir.join("anomaly_labels")).unwrap();
+    let stray = dir.join("anomaly_labels/part-00001-of-00003.parquet");
+    std::fs::copy(dir.join("chats/part-00001-of-00003.parquet"), &stray).unwrap();
+    let (code, _, err) = run(&["verify", path_str(&dir)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("anomaly_labels/part-00001-of-00003.parquet is not a file of this dataset"),
+        "{err}"
+    );
+    std::fs::remove_file(&stray).unwrap();
 
     // A damaged file of the same size: only --reread sees it.
     let file = dir.join("service_days/part-00003-of-00003.parquet");
@@ -476,6 +487,11 @@ fn parts_with_anomalies_give_the_loads_ground_truth() {
             .parse::<u64>()
             .unwrap()
             > 1000
+    );
+    // The labels also lie beside the tables as Parquet: in part order, the load's anomaly_labels.
+    assert_eq!(
+        fingerprint(&conn, &part_files(&dir, usage_gen::parts::LABELS, 3)),
+        fingerprint(&conn, "loaded.anomaly_labels")
     );
     // Labels and effects that name what does not exist are refused, never a panic: a day outside
     // the calendar or an unknown service by verify, a target that was not chosen by verify

@@ -229,8 +229,9 @@ fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<()> {
     parts::write_atomic(&path, &parts::to_json(identity, true))
 }
 
-/// `--overwrite`: removes `_SUCCESS`, the manifests of any other dataset and the table files not
-/// named for this N (files named for it are replaced as their parts are written).
+/// `--overwrite`: removes `_SUCCESS`, the manifests of any other dataset, the table files not
+/// named for this N (files named for it are replaced as their parts are written) and every labels
+/// file.
 fn remove_other(dir: &Path, identity: &Identity) -> Result<()> {
     let remove = |p: &Path| std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()));
     let success = parts::success_path(dir);
@@ -248,14 +249,15 @@ fn remove_other(dir: &Path, identity: &Identity) -> Result<()> {
         }
     }
     let suffix = format!("-of-{:05}.parquet", identity.parts);
-    for table in TABLES {
-        let Ok(entries) = std::fs::read_dir(dir.join(table)) else {
+    for folder in parts::FOLDERS {
+        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
             continue;
         };
         for entry in entries {
             let path = entry?.path();
             let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            if name.starts_with("part-") && !name.ends_with(&suffix) {
+            // Labels go whatever their N: the new dataset may have no anomalies to replace them.
+            if name.starts_with("part-") && (!name.ends_with(&suffix) || folder == parts::LABELS) {
                 remove(&path)?;
             }
         }
@@ -268,8 +270,8 @@ fn complete(dir: &Path, identity: &Identity, part: usize) -> Option<Manifest> {
     let m: Manifest = parts::read_json(&parts::manifest_path(dir, part, identity.parts)).ok()?;
     let whole = &m.dataset == identity
         && m.tables.len() == TABLES.len()
-        && m.tables
+        && m.files()
             .iter()
-            .all(|t| std::fs::metadata(dir.join(&t.file)).is_ok_and(|meta| meta.len() == t.bytes));
+            .all(|(file, bytes, _)| std::fs::metadata(dir.join(file)).is_ok_and(|meta| meta.len() == *bytes));
     whole.then_some(m)
 }

@@ -4,8 +4,13 @@
 //! unit with its clean and injected values) and one `model` calibration row per injection, whose
 //! observed side is `sql/calibration/anomalies.sql`.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 use duckdb::Connection;
+use duckdb::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 
 use crate::anomaly::spec::Targets;
 use crate::anomaly::{self, Anomalies, Applied, Target};
@@ -17,6 +22,58 @@ const CALIBRATION_ORD: i32 = 100_000;
 
 fn date(cal: &Calendar, day: i32) -> String {
     cal.date(day).to_string()
+}
+
+/// The rows of `anomaly_labels` for `labels` (in their order), as one Arrow batch: what a load
+/// appends and what a part writes as `anomaly_labels/part-….parquet`.
+pub fn labels_batch<'a>(
+    an: &'a Anomalies,
+    targets: &[Target],
+    labels: impl Iterator<Item = &'a anomaly::Label> + Clone,
+) -> Result<RecordBatch> {
+    let inj = |l: &anomaly::Label| &an.injections[targets[l.target].injection];
+    let text = |f: &dyn Fn(&'a anomaly::Label) -> Option<&'a str>| -> ArrayRef {
+        Arc::new(labels.clone().map(f).collect::<StringArray>())
+    };
+    let int = |f: &dyn Fn(&anomaly::Label) -> i64| -> ArrayRef {
+        Arc::new(Int32Array::from_iter_values(
+            labels.clone().map(|l| f(l).min(i32::MAX as i64) as i32),
+        ))
+    };
+    let boolean = |f: &dyn Fn(&anomaly::Label) -> bool| -> ArrayRef {
+        Arc::new(labels.clone().map(|l| Some(f(l))).collect::<BooleanArray>())
+    };
+    let cost = |f: &dyn Fn(&anomaly::Label) -> i64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(
+            labels.clone().map(|l| f(l) as f64 / 100.0),
+        ))
+    };
+    RecordBatch::try_from_iter([
+        ("injection", text(&|l| Some(inj(l).name.as_str()))),
+        ("kind", text(&|l| Some(inj(l).kind.name()))),
+        ("is_anomaly", boolean(&|l| !inj(l).decoy)),
+        ("unit", text(&|l| Some(l.unit.name()))),
+        (
+            "account_id",
+            Arc::new(Int64Array::from_iter_values(labels.clone().map(|l| l.account_id))) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from_iter_values(labels.clone().map(|l| l.date))) as ArrayRef,
+        ),
+        ("service", text(&|l| l.service.map(|s| SERVICES[s as usize].name()))),
+        (
+            "chat_id",
+            Arc::new(Int64Array::from_iter_values(labels.clone().map(|l| l.chat_id))) as ArrayRef,
+        ),
+        ("clean_present", boolean(&|l| l.clean_present)),
+        ("present", boolean(&|l| l.present)),
+        ("clean_events", int(&|l| l.clean_events)),
+        ("events", int(&|l| l.events)),
+        ("clean_cost", cost(&|l| l.clean_cents)),
+        ("cost", cost(&|l| l.cents)),
+    ])
+    .context("building the anomaly labels' batch")
 }
 
 /// Writes the spec, the manifest, the labels and the calibration rows.
@@ -137,28 +194,12 @@ pub fn record(
     }
     app.flush().context("flushing anomaly_injections")?;
 
+    let labels = labels_batch(an, targets, applied.iter().flat_map(|a| &a.labels))?;
     let mut app = conn
         .appender("anomaly_labels")
         .context("opening an appender on anomaly_labels")?;
-    for l in applied.iter().flat_map(|a| &a.labels) {
-        let inj = &an.injections[targets[l.target].injection];
-        app.append_row(duckdb::params![
-            inj.name,
-            inj.kind.name(),
-            !inj.decoy,
-            l.unit.name(),
-            l.account_id,
-            date(cal, l.date - cal.start_epoch),
-            l.service.map(|s| SERVICES[s as usize].name()),
-            l.chat_id,
-            l.clean_present,
-            l.present,
-            l.clean_events.min(i32::MAX as i64) as i32,
-            l.events.min(i32::MAX as i64) as i32,
-            l.clean_cents as f64 / 100.0,
-            l.cents as f64 / 100.0,
-        ])
-        .context("recording anomaly_labels")?;
+    if labels.num_rows() > 0 {
+        app.append_record_batch(labels).context("recording anomaly_labels")?;
     }
     app.flush().context("flushing anomaly_labels")?;
 

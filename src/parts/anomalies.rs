@@ -20,6 +20,9 @@ pub struct PartAnomalies {
     pub clean_services: Vec<[i64; 3]>,
     /// The blocks whose injections changed something, in block order.
     pub blocks: Vec<BlockAnomalies>,
+    /// Their labels as rows of `anomaly_labels`, in a Parquet file beside the tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels_file: Option<super::FileEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

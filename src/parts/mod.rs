@@ -38,6 +38,25 @@ use crate::config::Config;
 use crate::model::block::{Expected, Sums, TABLES};
 use crate::model::plan::Plan;
 
+/// The folder of the parts' anomaly labels (a config with `anomalies:` only): the rows of the
+/// `anomaly_labels` table, part by part.
+pub const LABELS: &str = "anomaly_labels";
+
+/// The folders part files go in: the tables', then the labels'.
+pub const FOLDERS: [&str; 8] = [
+    TABLES[0], TABLES[1], TABLES[2], TABLES[3], TABLES[4], TABLES[5], TABLES[6], LABELS,
+];
+
+/// A part file that is not one of the seven tables (the labels).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Relative to the dataset's directory.
+    pub file: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub file_sha256: String,
+}
+
 /// The layout's version: a reader refuses metadata of another.
 pub const FORMAT: u32 = 1;
 
@@ -261,6 +280,19 @@ pub struct Manifest {
     /// What the part's anomaly injections did (a config with `anomalies:` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomalies: Option<anomalies::PartAnomalies>,
+}
+
+impl Manifest {
+    /// Every file of the part, as (file, bytes, SHA-256 of the bytes): the tables', then the
+    /// labels' if there are anomalies.
+    pub fn files(&self) -> Vec<(&str, u64, &str)> {
+        let labels = self.anomalies.as_ref().and_then(|a| a.labels_file.as_ref());
+        self.tables
+            .iter()
+            .map(|t| (t.file.as_str(), t.bytes, t.file_sha256.as_str()))
+            .chain(labels.map(|f| (f.file.as_str(), f.bytes, f.file_sha256.as_str())))
+            .collect()
+    }
 }
 
 /// Flattens [`Expected`] for a manifest (JSON keeps every bit of a finite double).

@@ -167,7 +167,7 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
             if config.anomalies.is_some() { "has" } else { "has no" }
         ));
     }
-    problems.extend(strays(dir, &identity)?);
+    problems.extend(strays(dir, &identity, config.anomalies.is_some())?);
     if problems.is_empty() && reread {
         problems.extend(reread_all(dir, &manifests, &config, threads));
     }
@@ -260,25 +260,40 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
                 &chained[..16]
             ));
         }
-        match std::fs::metadata(dir.join(&f.file)) {
-            Ok(meta) if meta.len() == f.bytes => {}
-            Ok(meta) => problems.push(format!(
-                "{} is {} bytes; {name}'s manifest says {}",
-                f.file,
-                meta.len(),
-                f.bytes
+    }
+    if let Some(a) = &m.anomalies {
+        let labels: u64 = a.blocks.iter().map(|b| b.labels.len() as u64).sum();
+        let file = super::table_file(super::LABELS, part, identity.parts);
+        match &a.labels_file {
+            None => problems.push(format!("{name}'s manifest names no {file}")),
+            Some(f) if f.file != file || f.rows != labels => problems.push(format!(
+                "{name}'s manifest says {} holds {} labels; its blocks have {labels}, and the file is {file}",
+                f.file, f.rows
             )),
-            Err(e) => problems.push(format!("{} is missing ({e})", f.file)),
+            Some(_) => {}
+        }
+    }
+    // Every file there, at its recorded size.
+    for (file, bytes, _) in m.files() {
+        match std::fs::metadata(dir.join(file)) {
+            Ok(meta) if meta.len() == bytes => {}
+            Ok(meta) => problems.push(format!(
+                "{file} is {} bytes; {name}'s manifest says {bytes}",
+                meta.len()
+            )),
+            Err(e) => problems.push(format!("{file} is missing ({e})")),
         }
     }
     problems
 }
 
-/// Files in the table folders that no part of this dataset wrote (a reader of the folder would
-/// take them as rows); hidden names (`.`, `_`) are skipped, as Spark and DuckDB globs skip them.
-fn strays(dir: &Path, identity: &Identity) -> Result<Vec<String>> {
+/// Files in the table folders (and the labels' folder) that no part of this dataset wrote (a reader
+/// of the folder would take them as rows); hidden names (`.`, `_`) are skipped, as Spark skips
+/// them. Without anomalies, any labels file is a stray.
+fn strays(dir: &Path, identity: &Identity, labels: bool) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    for table in TABLES {
+    for table in super::FOLDERS {
+        let expected = labels || table != super::LABELS;
         let folder = dir.join(table);
         let entries = match std::fs::read_dir(&folder) {
             Ok(e) => e,
@@ -290,7 +305,8 @@ fn strays(dir: &Path, identity: &Identity) -> Result<Vec<String>> {
             if name.starts_with('.') || name.starts_with('_') {
                 continue;
             }
-            let ours = (1..=identity.parts).any(|k| name == format!("{}.parquet", super::part_name(k, identity.parts)));
+            let ours = expected
+                && (1..=identity.parts).any(|k| name == format!("{}.parquet", super::part_name(k, identity.parts)));
             if !ours {
                 problems.push(format!(
                     "{table}/{name} is not a file of this dataset ({}); a reader of {table}/ would take it as rows: remove it",
@@ -306,7 +322,7 @@ fn strays(dir: &Path, identity: &Identity) -> Result<Vec<String>> {
 fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usize) -> Vec<String> {
     let jobs: Vec<(&Manifest, usize)> = manifests
         .iter()
-        .flat_map(|m| (0..TABLES.len()).map(move |t| (m, t)))
+        .flat_map(|m| (0..m.files().len()).map(move |i| (m, i)))
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let problems = std::sync::Mutex::new(Vec::new());
@@ -337,21 +353,25 @@ fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usiz
     problems
 }
 
-fn reread(dir: &Path, m: &Manifest, t: usize, config: &Config) -> Result<()> {
-    let f = &m.tables[t];
-    let path = dir.join(&f.file);
+/// Hashes file `i` of the part's [`Manifest::files`] again; a table's file also block by block.
+fn reread(dir: &Path, m: &Manifest, i: usize, config: &Config) -> Result<()> {
+    let (name, _, file_sha256) = m.files()[i];
+    let path = dir.join(name);
     let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(&path).with_context(|| format!("reading {}", f.file))?;
-    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", f.file))?;
+    let mut file = std::fs::File::open(&path).with_context(|| format!("reading {name}"))?;
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {name}"))?;
     let sha = super::hex(&hasher.finalize());
-    if sha != f.file_sha256 {
+    if sha != file_sha256 {
         bail!(
-            "{}'s bytes hash to {}; its manifest says {}",
-            f.file,
+            "{name}'s bytes hash to {}; its manifest says {}",
             &sha[..16],
-            &f.file_sha256[..16]
+            file_sha256.get(..16).unwrap_or(file_sha256)
         );
     }
+    let Some(f) = m.tables.get(i) else {
+        return Ok(());
+    };
+    let t = i;
     let rows: Vec<u64> = m.block_list.iter().map(|b| b.rows[t]).collect();
     let digests = super::read::block_digests(&path, t, &rows, &config.chat_types)?;
     for (b, d) in m.block_list.iter().zip(digests) {

@@ -86,17 +86,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
     let started = Instant::now();
     let parts = p.identity.parts;
     let blocks = super::blocks_of(part, parts, p.identity.blocks);
-    // Every column nullable, as in DuckDB's Parquet files (a block's batch says nullable only
-    // where it happens to hold a NULL).
-    let schemas = table_batches(Block::default(), &p.cfg.chat_types)?.map(|b| {
-        let fields: Vec<_> = b
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_nullable(true))
-            .collect();
-        SchemaRef::new(duckdb::arrow::datatypes::Schema::new(fields))
-    });
+    let schemas = table_batches(Block::default(), &p.cfg.chat_types)?.map(|b| nullable(&b.schema()));
     let mut outputs = Vec::with_capacity(TABLES.len());
     for t in TABLES {
         let path = dir.join(super::table_file(t, part, parts));
@@ -167,6 +157,32 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         generated?;
         Ok(files)
     })?;
+    // The labels as rows of `anomaly_labels`, a file beside the tables.
+    let labels = match (&p.cfg.anomalies, &mut anomalies) {
+        (Some(an), Some(a)) => {
+            let batch = crate::db::anomalies::labels_batch(an, &p.targets, a.blocks.iter().flat_map(|b| &b.labels))?;
+            let file = super::table_file(super::LABELS, part, parts);
+            let path = dir.join(&file);
+            let parent = path.parent().expect("a part file is in a folder");
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            let out = Output::open(&path, true, &[], false, "part file")?;
+            let schema = nullable(&batch.schema());
+            let rows = batch.num_rows() as u64;
+            let (tx, rx) = mpsc::sync_channel(1);
+            tx.send(batch).map_err(|_| anyhow!("writing {file}"))?;
+            drop(tx);
+            let (bytes, file_sha256) =
+                write_table(rx, out.write_path(), &schema).with_context(|| format!("writing {file}"))?;
+            a.labels_file = Some(super::FileEntry {
+                file,
+                rows,
+                bytes,
+                file_sha256,
+            });
+            Some(out)
+        }
+        _ => None,
+    };
     // From here to the manifest nothing polls for a signal: the part goes into place whole.
     if crate::signals::cancelled() {
         bail!("interrupted");
@@ -175,7 +191,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         anomalies,
         ..manifest(p, part, &blocks, entries, files)
     };
-    for out in outputs {
+    for out in outputs.into_iter().chain(labels) {
         out.commit()?;
     }
     super::write_atomic(
@@ -186,6 +202,17 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         manifest,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// `schema` with every column nullable (as in DuckDB's Parquet files; a batch says nullable only
+/// where it happens to hold a NULL).
+fn nullable(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    SchemaRef::new(duckdb::arrow::datatypes::Schema::new(fields))
 }
 
 fn send_all(senders: &[SyncSender<RecordBatch>], batches: [RecordBatch; 7]) -> Result<()> {
