@@ -81,7 +81,7 @@ pub struct Applied {
 /// The clean rows of `chat_days`, and per day and service the clean rows, events and cents of
 /// `service_days`. Summed over blocks they let a check compare the clean twin the labels
 /// reconstruct with what the generator made before injecting.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CleanTotals {
     pub chat_days: i64,
     /// Index `day × 4 + service`: (rows, events, cents).

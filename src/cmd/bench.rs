@@ -310,15 +310,10 @@ fn run_child(cmd: &mut Command, what: &str) -> Result<ChildRun> {
     let started = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("starting {what}"))?;
     let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
+    let mut peak_rss_mb = 0.0f64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
+        if let Some(mb) = super::peak_rss_mb(&status_file) {
+            peak_rss_mb = peak_rss_mb.max(mb);
         }
         if let Some(status) = child.try_wait().with_context(|| format!("waiting for {what}"))? {
             break status;
@@ -334,11 +329,7 @@ fn run_child(cmd: &mut Command, what: &str) -> Result<ChildRun> {
         }
         bail!("{what} failed ({status}): {err}");
     }
-    Ok(ChildRun {
-        wall,
-        cpu,
-        peak_rss_mb: peak_kb as f64 / 1024.0,
-    })
+    Ok(ChildRun { wall, cpu, peak_rss_mb })
 }
 
 struct CpuSeconds {
@@ -397,18 +388,9 @@ fn export_digest(db_path: &Path, csv: &Path) -> Result<String> {
     }
     let mut file = std::fs::File::open(csv).with_context(|| format!("opening {}", csv.display()))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .with_context(|| format!("reading {}", csv.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", csv.display()))?;
     let _ = std::fs::remove_file(csv);
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::block::hex(&hasher.finalize()))
 }
 
 /// One export of the joint view, gen's writer beside DuckDB's.

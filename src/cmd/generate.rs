@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(|t| t as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     // The blocks depend only on the number of accounts; the plan is what takes time.
-    let blocks = (config.n_accounts as usize).div_ceil(crate::model::BLOCK_ACCOUNTS);
+    let blocks = crate::model::n_blocks(config.n_accounts as usize);
     if n > blocks {
         bail!(
             "--parts {n} is not allowed: this config has {blocks} blocks of {} accounts; allowed: 1 to {blocks} parts",
@@ -155,26 +155,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     out!(
         "seconds: {total:.2} total ({:.2} plan) on {threads} thread(s); {rate}; peak RSS {} MB",
         planned.plan_seconds,
-        peak_rss_mb().map_or("?".to_string(), |mb| format!("{mb:.0}"))
+        super::peak_rss_mb("/proc/self/status").map_or("?".to_string(), |mb| format!("{mb:.0}"))
     );
     if todo.len() == n {
         out!("next: gen verify {}", args.out.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// This process's peak resident memory (VmHWM), where /proc has it.
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
 }
 
 fn add(rows: &mut [u64; 7], bytes: &mut u64, m: &Manifest) {

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // (dropping `generation`).
     let (opened, generation) = std::thread::scope(|scope| {
         let opener = scope.spawn(|| open_for_load(&args, &target, &spill));
-        let generation = match &parts {
+        let generation = match parts {
             Some(p) => planned(p),
             None => ingest::Generation::start(&config, threads, args.stash_bytes).map(Source::Generate),
         };
@@ -165,12 +165,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         cancel: signals::cancel_flag(),
         progress: &progress,
     };
-    let mut result = match (generation, &parts, &args.from_parts) {
-        (Source::Parts(planned), Some(verified), Some(dir)) => {
-            crate::parts::load::load(&conn, dir, verified, &planned, &opts)
-        }
-        (Source::Generate(generation), _, _) => ingest::load(&conn, generation, &opts),
-        _ => unreachable!("parts are loaded from a directory"),
+    let mut result = match generation {
+        Source::Parts { verified, planned } => crate::parts::load::load(&conn, &verified, &planned, &opts),
+        Source::Generate(generation) => ingest::load(&conn, generation, &opts),
     };
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -243,14 +240,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
 enum Source {
     Generate(ingest::Generation),
     /// Verified parts, with the plan this gen makes of their config.
-    Parts(Box<crate::parts::write::Planned>),
+    Parts {
+        verified: Box<crate::parts::verify::Verified>,
+        planned: Box<crate::parts::write::Planned>,
+    },
 }
 
 impl Source {
     fn targets_chosen(&self) -> Result<(), crate::config::ConfigErrors> {
         match self {
             Source::Generate(g) => g.targets_chosen(),
-            Source::Parts(_) => Ok(()),
+            Source::Parts { .. } => Ok(()),
         }
     }
 }
@@ -269,7 +269,7 @@ fn read_parts(dir: &Path) -> Result<crate::parts::verify::Verified> {
 }
 
 /// The plan of the parts' config as this gen makes it: it must be the parts' plan.
-fn planned(parts: &crate::parts::verify::Verified) -> Result<Source> {
+fn planned(parts: crate::parts::verify::Verified) -> Result<Source> {
     let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts)?;
     let differences = parts.identity.differences(&planned.identity);
     if !differences.is_empty() {
@@ -279,7 +279,10 @@ fn planned(parts: &crate::parts::verify::Verified) -> Result<Source> {
             differences.join(", ")
         );
     }
-    Ok(Source::Parts(Box::new(planned)))
+    Ok(Source::Parts {
+        verified: Box::new(parts),
+        planned: Box::new(planned),
+    })
 }
 
 /// `--export`: the committed dataset's joint view, written as `gen export` writes it.

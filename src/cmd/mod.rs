@@ -62,6 +62,21 @@ pub struct MemoryArgs {
     pub memory_limit: String,
 }
 
+/// A process's peak resident memory in MB (`VmHWM` of a `/proc/PID/status` file), where /proc
+/// has it: `gen generate` reports its own, `gen bench` polls its children's.
+pub fn peak_rss_mb(status_file: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(status_file).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
 /// A whole-number flag in `[MIN, MAX]`, with a message that says what is allowed (clap's own says
 /// "invalid digit found in string").
 pub fn whole<const MIN: u64, const MAX: u64>(s: &str) -> Result<u64, String> {

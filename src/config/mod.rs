@@ -251,6 +251,12 @@ impl Config {
         serde_yaml_ng::to_string(&self.raw).expect("a RawConfig always serializes")
     }
 
+    /// SHA-256 of [`Config::effective_yaml`]: the config's identity in `dataset` and in parts.
+    pub fn effective_sha256(&self) -> String {
+        use sha2::Digest;
+        crate::model::block::hex(&sha2::Sha256::digest(self.effective_yaml().as_bytes()))
+    }
+
     /// The effective config flattened to `(key path, value text, numeric value)` leaves, in
     /// document order: stored as `config_values` so SQL can read any knob.
     pub fn flat_values(&self) -> Vec<(String, String, Option<f64>)> {

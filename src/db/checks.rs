@@ -82,8 +82,5 @@ fn run_one(conn: &Connection, name: &str, sql: &str) -> Result<CheckOutcome> {
 
 /// SHA-256 of a check's SQL: which version of the check produced a result.
 fn version(sql: &str) -> String {
-    Sha256::digest(sql.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::model::block::hex(&Sha256::digest(sql.as_bytes()))
 }

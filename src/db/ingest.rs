@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
-use sha2::{Digest, Sha256};
 
 use super::arrow::{SMALL_TABLES, block_batches};
 use super::calibration;
@@ -507,10 +506,7 @@ fn load_segments(conn: &Connection, feed: &Feed, function: &str, opts: &LoadOpti
 
 fn record_provenance(conn: &Connection, cfg: &Config, rows: &[u64; 7], hashes: &[String; 7]) -> Result<()> {
     let yaml = cfg.effective_yaml();
-    let sha: String = Sha256::digest(yaml.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = cfg.effective_sha256();
     let mut values: Vec<Box<dyn duckdb::ToSql>> = vec![
         Box::new(cfg.seed),
         Box::new(yaml),

@@ -16,7 +16,7 @@
 
 pub mod csv;
 mod joint;
-mod parquet;
+pub(crate) mod parquet;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;

@@ -16,8 +16,8 @@ use parquet::file::writer::SerializedFileWriter;
 
 use super::{MakeRange, Outcome, Sink};
 
-/// zstd's level, as DuckDB's Parquet writer uses it by default.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd's level, as DuckDB's Parquet writer uses it by default (gen's parts too).
+pub(crate) const ZSTD_LEVEL: i32 = 3;
 
 /// Writes the `n` ranges made by `make` to `sink` in row groups of `row_group_size` rows, encoding
 /// with `workers` threads.

@@ -126,7 +126,7 @@ impl<'a> Generator<'a> {
     }
 
     pub fn n_blocks(&self) -> usize {
-        self.plan.profiles.len().div_ceil(BLOCK_ACCOUNTS)
+        super::n_blocks(self.plan.profiles.len())
     }
 
     /// The rows of block `index` (accounts `index × BLOCK_ACCOUNTS ..`); an error only when an

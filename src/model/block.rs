@@ -335,7 +335,11 @@ impl TableHashes {
     }
 
     pub fn finish(self) -> [String; 7] {
-        self.hashers
-            .map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        self.hashers.map(|h| hex(&h.finalize()))
     }
+}
+
+/// Bytes (a digest) as lowercase hex: how every SHA-256 is stored and shown.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

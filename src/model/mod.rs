@@ -21,3 +21,8 @@ pub mod rng;
 /// over blocks, and memory is bounded by a few blocks in flight (a block of the default config
 /// holds about 56,000 chat-days).
 pub const BLOCK_ACCOUNTS: usize = 64;
+
+/// Blocks of `accounts` accounts: the last one may be short.
+pub fn n_blocks(accounts: usize) -> usize {
+    accounts.div_ceil(BLOCK_ACCOUNTS)
+}

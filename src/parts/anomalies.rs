@@ -13,11 +13,9 @@ use crate::model::calendar::Calendar;
 /// What a part's injections did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PartAnomalies {
-    /// The clean rows of `chat_days` over the part's blocks.
-    pub clean_chat_days: i64,
-    /// Per day × 4 + service: the clean rows, events and cents of `service_days` (integers, so
-    /// summing over parts in any order gives the load's totals).
-    pub clean_services: Vec<[i64; 3]>,
+    /// The clean totals summed over the part's blocks (integers, so summing over parts in any
+    /// order gives the load's totals).
+    pub clean: CleanTotals,
     /// The blocks whose injections changed something, in block order.
     pub blocks: Vec<BlockAnomalies>,
     /// Their labels as rows of `anomaly_labels`, in a Parquet file beside the tables.
@@ -36,16 +34,7 @@ impl PartAnomalies {
     /// Adds block `block`'s injections, as the load's feed does: the clean totals always, the
     /// labels and effects when the block has effects.
     pub fn add(&mut self, block: usize, applied: Applied) {
-        let clean = applied.clean;
-        self.clean_chat_days += clean.chat_days;
-        if self.clean_services.is_empty() {
-            self.clean_services = vec![[0; 3]; clean.services.len()];
-        }
-        for (sum, (rows, events, cents)) in self.clean_services.iter_mut().zip(clean.services) {
-            sum[0] += rows;
-            sum[1] += events;
-            sum[2] += cents;
-        }
+        self.clean.add(&applied.clean);
         if !applied.effects.is_empty() {
             self.blocks.push(BlockAnomalies {
                 block,
@@ -54,17 +43,15 @@ impl PartAnomalies {
             });
         }
     }
-}
 
-impl PartAnomalies {
     /// Whether what the manifest says could have been made: dates inside the calendar, known
     /// services, clean totals of its length, and (given their number) targets that exist.
     pub fn check(&self, cal: &Calendar, targets: Option<usize>) -> Result<(), String> {
         let days = cal.days as usize;
-        if !self.clean_services.is_empty() && self.clean_services.len() != days * 4 {
+        let services = self.clean.services.len();
+        if services != 0 && services != days * 4 {
             return Err(format!(
-                "{} clean service totals; the calendar has {days} days × 4 services",
-                self.clean_services.len()
+                "{services} clean service totals; the calendar has {days} days × 4 services"
             ));
         }
         let in_range = |date: i32| (cal.start_epoch..cal.start_epoch + cal.days).contains(&date);
@@ -100,10 +87,7 @@ pub fn gather<'a>(parts: impl IntoIterator<Item = &'a PartAnomalies>) -> (Vec<Ap
     let mut applied = Vec::new();
     let mut clean = CleanTotals::default();
     for p in parts {
-        clean.add(&CleanTotals {
-            chat_days: p.clean_chat_days,
-            services: p.clean_services.iter().map(|s| (s[0], s[1], s[2])).collect(),
-        });
+        clean.add(&p.clean);
         applied.extend(p.blocks.iter().map(|b| Applied {
             labels: b.labels.clone(),
             effects: b.effects.clone(),

@@ -5,7 +5,6 @@
 //! table's files in part order, keeping the rows' order, so the tables hold what `gen load`
 //! stores.
 
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -16,22 +15,20 @@ use super::write::Planned;
 use crate::db::ingest::{self, LoadError, LoadOptions, LoadStats};
 use crate::model::block::TABLES;
 
-/// Loads the parts of `dir` (verified, `planned` from their config) into `conn` and commits, or
-/// rolls back. The caller has begun the transaction and migrated inside it.
+/// Loads verified parts (`planned` from their config) into `conn` and commits, or rolls back.
+/// The caller has begun the transaction and migrated inside it.
 pub fn load(
     conn: &Connection,
-    dir: &Path,
     parts: &Verified,
     planned: &Planned,
     opts: &LoadOptions,
 ) -> Result<LoadStats, LoadError> {
-    let result = load_in_transaction(conn, dir, parts, planned, opts);
+    let result = load_in_transaction(conn, parts, planned, opts);
     ingest::commit_or_rollback(conn, result)
 }
 
 fn load_in_transaction(
     conn: &Connection,
-    dir: &Path,
     parts: &Verified,
     planned: &Planned,
     opts: &LoadOptions,
@@ -45,7 +42,7 @@ fn load_in_transaction(
             return Err(LoadError::Interrupted);
         }
         let files: Vec<String> = parts
-            .files(dir, t)
+            .files(t)
             .iter()
             .map(|f| format!("'{}'", crate::db::sql_path(f)))
             .collect();
@@ -54,7 +51,7 @@ fn load_in_transaction(
             files.join(", ")
         );
         conn.execute_batch(&sql)
-            .with_context(|| format!("loading {table} from {}", dir.join(table).display()))?;
+            .with_context(|| format!("loading {table} from {}", parts.dir.join(table).display()))?;
         (opts.progress)(if t + 1 == TABLES.len() {
             planned.cfg.n_accounts
         } else {

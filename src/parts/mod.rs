@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+pub use crate::model::block::hex;
 use crate::model::block::{Expected, Sums, TABLES};
 use crate::model::plan::Plan;
 
@@ -98,6 +99,12 @@ pub fn blocks_of(part: usize, parts: usize, n_blocks: usize) -> Range<usize> {
     at(part - 1)..at(part)
 }
 
+/// The account indices `[first, end)` of `blocks` among `accounts` accounts.
+pub fn accounts_of(blocks: &Range<usize>, accounts: usize) -> [usize; 2] {
+    let at = |block: usize| (block * crate::model::BLOCK_ACCOUNTS).min(accounts);
+    [at(blocks.start), at(blocks.end)]
+}
+
 /// What makes two parts parts of the same dataset: `dataset.json`, and a copy in every manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
@@ -145,7 +152,7 @@ impl Identity {
             format: FORMAT,
             generator: generator(),
             seed: cfg.seed,
-            config_sha256: hex(&Sha256::digest(cfg.effective_yaml().as_bytes())),
+            config_sha256: cfg.effective_sha256(),
             parts,
             blocks,
             block_accounts: crate::model::BLOCK_ACCOUNTS,
@@ -184,10 +191,6 @@ pub fn generator() -> String {
     concat!("usage-gen ", env!("CARGO_PKG_VERSION")).to_string()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A digest's bytes from its hex (64 hex digits; anything else reads as other bytes, so it will
 /// not match).
 pub fn unhex(h: &str) -> [u8; 32] {
@@ -211,32 +214,28 @@ pub fn chain<'a>(digests: impl IntoIterator<Item = &'a String>) -> String {
     hex(&h.finalize())
 }
 
-/// SHA-256 over the plan's contents in little-endian bytes.
+/// SHA-256 over the plan's contents in little-endian bytes (buffered: one hasher update per value
+/// would cost more than the hashing).
 fn plan_sha256(plan: &Plan) -> String {
+    use std::io::Write;
     let mut h = Sha256::new();
-    let mut buf = Vec::with_capacity(1 << 16);
-    let flush = |buf: &mut Vec<u8>, h: &mut Sha256, force: bool| {
-        if force || buf.len() >= 1 << 16 {
-            h.update(&buf[..]);
-            buf.clear();
-        }
-    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut h);
+    let mut put = |bytes: &[u8]| w.write_all(bytes).expect("hashing does not fail");
     for p in &plan.profiles {
-        buf.extend_from_slice(&p.id.to_le_bytes());
-        buf.extend_from_slice(&p.signup.to_le_bytes());
-        buf.extend_from_slice(&p.activity_level.to_le_bytes());
-        flush(&mut buf, &mut h, false);
+        put(&p.id.to_le_bytes());
+        put(&p.signup.to_le_bytes());
+        put(&p.activity_level.to_le_bytes());
     }
     for service in &plan.adoptions {
-        buf.extend_from_slice(&(service.len() as u64).to_le_bytes());
+        put(&(service.len() as u64).to_le_bytes());
         for (account, day) in service {
-            buf.extend_from_slice(&account.to_le_bytes());
-            buf.extend_from_slice(&day.to_le_bytes());
-            flush(&mut buf, &mut h, false);
+            put(&account.to_le_bytes());
+            put(&day.to_le_bytes());
         }
     }
-    buf.extend_from_slice(&plan.cross_adoption_share.to_le_bytes());
-    flush(&mut buf, &mut h, true);
+    put(&plan.cross_adoption_share.to_le_bytes());
+    w.flush().expect("hashing does not fail");
+    drop(w);
     hex(&h.finalize())
 }
 

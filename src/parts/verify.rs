@@ -15,6 +15,7 @@ use crate::model::block::{Expected, TABLES};
 
 /// A directory whose parts all check out.
 pub struct Verified {
+    pub dir: std::path::PathBuf,
     pub identity: Identity,
     pub config: Config,
     /// In part order.
@@ -27,8 +28,11 @@ pub struct Verified {
 
 impl Verified {
     /// Table `t`'s files in part order, as paths.
-    pub fn files(&self, dir: &Path, t: usize) -> Vec<std::path::PathBuf> {
-        self.manifests.iter().map(|m| dir.join(&m.tables[t].file)).collect()
+    pub fn files(&self, t: usize) -> Vec<std::path::PathBuf> {
+        self.manifests
+            .iter()
+            .map(|m| self.dir.join(&m.tables[t].file))
+            .collect()
     }
 }
 
@@ -116,7 +120,7 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         Identity {
             seed: config.seed,
             accounts: config.n_accounts as usize,
-            blocks: (config.n_accounts as usize).div_ceil(crate::model::BLOCK_ACCOUNTS),
+            blocks: crate::model::n_blocks(config.n_accounts as usize),
             block_accounts: crate::model::BLOCK_ACCOUNTS,
             joint_view: super::JointView::of(&config),
             ..identity.clone()
@@ -150,22 +154,25 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         problems.extend(check_manifest(dir, &identity, part, &m));
         manifests.push(m);
     }
+    // What the anomaly injections did: recorded exactly when the config has anomalies, and
+    // naming only days, services and (re-read) targets that exist.
     let cal = crate::model::calendar::Calendar::new(&config);
     for m in &manifests {
-        if let Some(Err(e)) = m.anomalies.as_ref().map(|a| a.check(&cal, targets)) {
-            problems.push(format!("{}'s manifest: {e}", super::part_name(m.part, identity.parts)));
+        let name = super::part_name(m.part, identity.parts);
+        match &m.anomalies {
+            Some(_) if config.anomalies.is_none() => problems.push(format!(
+                "{name}'s manifest records what the anomaly injections did, but the config has no `anomalies:` block"
+            )),
+            None if config.anomalies.is_some() => problems.push(format!(
+                "{name}'s manifest lacks what the anomaly injections did, but the config has an `anomalies:` block"
+            )),
+            Some(a) => {
+                if let Err(e) = a.check(&cal, targets) {
+                    problems.push(format!("{name}'s manifest: {e}"));
+                }
+            }
+            None => {}
         }
-    }
-    for m in manifests
-        .iter()
-        .filter(|m| m.anomalies.is_some() != config.anomalies.is_some())
-    {
-        problems.push(format!(
-            "{}'s manifest {} what the anomaly injections did, but the config {} an `anomalies:` block",
-            super::part_name(m.part, identity.parts),
-            if m.anomalies.is_some() { "records" } else { "lacks" },
-            if config.anomalies.is_some() { "has" } else { "has no" }
-        ));
     }
     problems.extend(strays(dir, &identity, config.anomalies.is_some())?);
     if problems.is_empty() && reread {
@@ -182,6 +189,7 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         expected.add(&super::expected_from_array(&b.expected));
     }
     Ok(Ok(Verified {
+        dir: dir.to_path_buf(),
         identity,
         config,
         manifests,
@@ -207,10 +215,7 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
         return problems;
     }
     let blocks = super::blocks_of(part, identity.parts, identity.blocks);
-    let accounts = [
-        blocks.start * identity.block_accounts,
-        (blocks.end * identity.block_accounts).min(identity.accounts),
-    ];
+    let accounts = super::accounts_of(&blocks, identity.accounts);
     if m.part != part || m.blocks != [blocks.start, blocks.end] || m.accounts != accounts {
         problems.push(format!(
             "{name}'s manifest says part {}, blocks {}..{}, accounts {}..{}; part {part} of {} is blocks {}..{}, accounts {}..{}",

@@ -7,7 +7,7 @@
 //! missing to `gen verify` and a rerun rewrites it).
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, SyncSender};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -32,9 +32,6 @@ use crate::outfile::Output;
 /// A row group closes at the first block boundary at or after this many rows (arrow-rs's default
 /// row group size); a part's last row group holds the rest.
 pub const ROW_GROUP_ROWS: usize = 1 << 20;
-
-/// zstd's level, as in DuckDB's and gen's other Parquet files.
-const ZSTD_LEVEL: i32 = 3;
 
 /// The model every part of a dataset is generated from: the config, its calendar and the global
 /// plan (computed whole by every process).
@@ -87,13 +84,10 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
     let parts = p.identity.parts;
     let blocks = super::blocks_of(part, parts, p.identity.blocks);
     let schemas = table_batches(Block::default(), &p.cfg.chat_types)?.map(|b| nullable(&b.schema()));
-    let mut outputs = Vec::with_capacity(TABLES.len());
-    for t in TABLES {
-        let path = dir.join(super::table_file(t, part, parts));
-        let parent = path.parent().expect("a table file is in a folder");
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        outputs.push(Output::open(&path, true, &[], false, "part file")?);
-    }
+    let outputs = TABLES
+        .iter()
+        .map(|t| open_part_file(dir, t, part, parts))
+        .collect::<Result<Vec<_>>>()?;
     let generator = Generator::new(&p.cfg, &p.cal, &p.plan);
     let mut entries = Vec::with_capacity(blocks.len());
     let mut anomalies: Option<PartAnomalies> = None;
@@ -162,17 +156,11 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         (Some(an), Some(a)) => {
             let batch = crate::db::anomalies::labels_batch(an, &p.targets, a.blocks.iter().flat_map(|b| &b.labels))?;
             let file = super::table_file(super::LABELS, part, parts);
-            let path = dir.join(&file);
-            let parent = path.parent().expect("a part file is in a folder");
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            let out = Output::open(&path, true, &[], false, "part file")?;
+            let out = open_part_file(dir, super::LABELS, part, parts)?;
             let schema = nullable(&batch.schema());
             let rows = batch.num_rows() as u64;
-            let (tx, rx) = mpsc::sync_channel(1);
-            tx.send(batch).map_err(|_| anyhow!("writing {file}"))?;
-            drop(tx);
             let (bytes, file_sha256) =
-                write_table(rx, out.write_path(), &schema).with_context(|| format!("writing {file}"))?;
+                write_table([batch], out.write_path(), &schema).with_context(|| format!("writing {file}"))?;
             a.labels_file = Some(super::FileEntry {
                 file,
                 rows,
@@ -187,10 +175,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
     if crate::signals::cancelled() {
         bail!("interrupted");
     }
-    let manifest = Manifest {
-        anomalies,
-        ..manifest(p, part, &blocks, entries, files)
-    };
+    let manifest = manifest(p, part, &blocks, entries, files, anomalies);
     for out in outputs.into_iter().chain(labels) {
         out.commit()?;
     }
@@ -202,6 +187,14 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         manifest,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Opens part `part`'s file of `folder` (a table, or the labels), creating the folder.
+fn open_part_file(dir: &Path, folder: &str, part: usize, parts: usize) -> Result<Output> {
+    let path = dir.join(super::table_file(folder, part, parts));
+    let parent = path.parent().expect("a part file is in a folder");
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    Output::open(&path, true, &[], false, "part file")
 }
 
 /// `schema` with every column nullable (as in DuckDB's Parquet files; a batch says nullable only
@@ -228,14 +221,12 @@ fn manifest(
     blocks: &std::ops::Range<usize>,
     entries: Vec<BlockEntry>,
     files: Vec<(u64, String)>,
+    anomalies: Option<PartAnomalies>,
 ) -> Manifest {
     let parts = p.identity.parts;
     let hashes: [String; 7] = std::array::from_fn(|t| super::chain(entries.iter().map(|e| &e.sha256[t])));
     let rows: [u64; 7] = std::array::from_fn(|t| entries.iter().map(|e| e.rows[t]).sum());
-    let accounts = [
-        blocks.start * crate::model::BLOCK_ACCOUNTS,
-        (blocks.end * crate::model::BLOCK_ACCOUNTS).min(p.plan.profiles.len()),
-    ];
+    let accounts = super::accounts_of(blocks, p.plan.profiles.len());
     Manifest {
         dataset: p.identity.clone(),
         part,
@@ -257,7 +248,7 @@ fn manifest(
             })
             .collect(),
         block_list: entries,
-        anomalies: None,
+        anomalies,
     }
 }
 
@@ -281,11 +272,17 @@ impl<W: std::io::Write> std::io::Write for Hashing<W> {
     }
 }
 
-/// Writes the batches arriving on `rx` (one per block, in block order) as one Parquet file;
-/// returns its size and SHA-256.
-fn write_table(rx: Receiver<RecordBatch>, path: &Path, schema: &SchemaRef) -> Result<(u64, String)> {
+/// Writes `batches` (one per block, in block order, as they arrive) as one Parquet file; returns
+/// its size and SHA-256.
+fn write_table(
+    batches: impl IntoIterator<Item = RecordBatch>,
+    path: &Path,
+    schema: &SchemaRef,
+) -> Result<(u64, String)> {
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(
+            crate::fastexport::parquet::ZSTD_LEVEL,
+        )?))
         .set_max_row_group_row_count(None)
         .set_created_by(super::generator())
         .build();
@@ -300,7 +297,7 @@ fn write_table(rx: Receiver<RecordBatch>, path: &Path, schema: &SchemaRef) -> Re
         bytes: 0,
     };
     let mut writer = ArrowWriter::try_new(sink, schema.clone(), Some(props))?;
-    for batch in rx {
+    for batch in batches {
         if batch.num_rows() > 0 {
             writer.write(&RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?)?;
         }
