@@ -15,6 +15,7 @@
 //! - [`outfile`]: the rules every output file is written by.
 //! - [`signals`]: SIGINT/SIGTERM/SIGHUP, handled alike by every command.
 //! - [`stdio`]: standard output and error without panics on a closed pipe.
+//! - [`workdir`]: gen's private work directories, the only things its clean-up removes.
 
 // Every user-facing line goes through `stdio` (a closed pipe must not panic).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -33,3 +34,4 @@ pub mod parts;
 pub mod score;
 pub mod signals;
 pub mod stdio;
+pub mod workdir;

@@ -5,14 +5,14 @@
 //! - Never a file the command reads (the database and its WAL): compared by device and inode, so
 //!   another name for the same file (a hard link, `./`, a symlink) is caught too — even with
 //!   `--force`.
-//! - An existing regular file only with `--force`. A regular file is written as an unnamed file
-//!   in the target's directory (Linux's `O_TMPFILE`, reached by writers as `/proc/self/fd/N`),
-//!   which is linked under a hidden temporary name and renamed over the target when complete: a
-//!   process that dies at any moment, `kill -9` included, leaves nothing behind. Where the file
-//!   system has no `O_TMPFILE`, the file is written under the hidden temporary name itself, removed
-//!   on every other path out (errors, a signal; `kill -9` leaves it named after the dead process,
-//!   and the next write to the same target removes it). A symlink is followed: the file it points
-//!   to is replaced and the link stays.
+//! - An existing regular file only with `--force`, and the new file keeps the mode of the one it
+//!   replaces. A regular file is written as an unnamed file in the target's directory (Linux's
+//!   `O_TMPFILE`, reached by writers as `/proc/self/fd/N`), which is linked into a private work
+//!   directory beside the target ([`crate::workdir`]) and renamed over the target when complete:
+//!   a process that dies at any moment, `kill -9` included, leaves no partial output. Where the
+//!   file system has no `O_TMPFILE`, the file is written in the work directory itself (private,
+//!   mode 0700, its name never predictable, so nothing can be planted where gen writes). A symlink
+//!   at the target is followed: the file it points to is replaced and the link stays.
 //! - A FIFO or character device (`/dev/null`, a named pipe) is written directly and never
 //!   replaced; block devices, sockets and directories are refused.
 //! - The format follows the extension; an explicit `--format` that contradicts a known extension
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::signals::{self, Registered};
+use crate::workdir::{Sweep, WorkDir};
 
 /// Where the bytes go.
 #[derive(Debug)]
@@ -32,25 +32,31 @@ enum Dest {
     Stdout,
     /// Written directly: a FIFO or character device.
     Special(PathBuf),
-    /// A regular file written as `anon` (or as `temp` without one), linked as `temp` and renamed
-    /// to `target` by [`Output::commit`].
+    /// A regular file, put in place as `target` by [`Output::commit`].
     Replace {
         target: PathBuf,
-        temp: PathBuf,
-        /// The unnamed file and its `/proc/self/fd/N` path.
-        anon: Option<(fs::File, PathBuf)>,
+        /// Where the bytes are written: an unnamed file, or a file in a private work directory.
+        body: Body,
         /// Whether an existing target may be replaced.
         force: bool,
     },
 }
 
-/// An output being written. Dropping it without [`Output::commit`] removes the temporary file.
+/// Where a regular file's bytes are written until it is committed.
+#[derive(Debug)]
+enum Body {
+    /// An unnamed file in the target's directory and the `/proc/self/fd/N` path that reaches it.
+    Unnamed(fs::File, PathBuf),
+    /// A file in a private work directory (where the file system offers no unnamed files).
+    Named(WorkDir, PathBuf),
+}
+
+/// An output being written. Dropping it without [`Output::commit`] removes the temporary file
+/// (with the work directory it is in).
 pub struct Output {
     /// The path as the user gave it, for messages.
     shown: PathBuf,
     dest: Dest,
-    committed: bool,
-    _on_signal: Option<Registered>,
 }
 
 /// `rename(from, to)` that never replaces a file at `to`: the error says it appeared meanwhile,
@@ -78,8 +84,6 @@ impl Output {
             return Ok(Output {
                 shown,
                 dest: Dest::Stdout,
-                committed: false,
-                _on_signal: None,
             });
         }
         if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
@@ -110,8 +114,6 @@ impl Output {
                     return Ok(Output {
                         shown,
                         dest: Dest::Special(path.to_path_buf()),
-                        committed: false,
-                        _on_signal: None,
                     });
                 }
                 if ft.is_dir() {
@@ -145,35 +147,39 @@ impl Output {
         let name = target
             .file_name()
             .with_context(|| format!("{} is not a file path", path.display()))?
-            .to_string_lossy()
-            .into_owned();
-        let dir = existing_dir(&target, &format!("write the {what} to"))?.to_path_buf();
-        let prefix = format!(".{name}.tmp-");
-        remove_stale(&dir, &prefix);
-        let temp = dir.join(format!("{prefix}{}", std::process::id()));
+            .to_owned();
+        let dir = existing_dir(&target, &format!("write the {what} to"))?;
+        let body = match unnamed_file(dir) {
+            Some((file, proc)) => Body::Unnamed(file, proc),
+            None => {
+                let work = WorkDir::create(dir, Sweep::Yes)
+                    .with_context(|| format!("cannot write the {what} to {}", path.display()))?;
+                let temp = work.join(&name);
+                Body::Named(work, temp)
+            }
+        };
         Ok(Output {
             shown,
-            _on_signal: Some(signals::remove_on_exit(temp.clone())),
-            dest: Dest::Replace {
-                anon: unnamed_file(&dir),
-                target,
-                temp,
-                force,
-            },
-            committed: false,
+            dest: Dest::Replace { target, body, force },
         })
     }
 
-    /// Proves the temporary file can be created (the directory is writable, the name not too
-    /// long) by creating and removing it: for a writer that writes only after long work.
+    /// Proves the file can be created (the directory is writable, the name not too long) by
+    /// creating and removing one of its name in a work directory beside it: for a writer that
+    /// writes only after long work.
     pub fn probe(&self) -> Result<()> {
-        if let Dest::Replace { temp, .. } = &self.dest {
-            fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(temp)
-                .and_then(|_| fs::remove_file(temp))
-                .with_context(|| format!("cannot write {} (tried {})", self.shown.display(), temp.display()))?;
+        if let Dest::Replace { target, .. } = &self.dest {
+            let dir = existing_dir(target, "write")?;
+            let name = target.file_name().unwrap_or_default();
+            WorkDir::create(dir, Sweep::Yes)
+                .and_then(|work| {
+                    fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(work.join(name))
+                        .context("creating a file of that name")
+                })
+                .with_context(|| format!("cannot write {}", self.shown.display()))?;
         }
         Ok(())
     }
@@ -185,9 +191,13 @@ impl Output {
             Dest::Stdout => Path::new("/dev/stdout"),
             Dest::Special(p) => p,
             Dest::Replace {
-                anon: Some((_, proc)), ..
+                body: Body::Unnamed(_, proc),
+                ..
             } => proc,
-            Dest::Replace { temp, .. } => temp,
+            Dest::Replace {
+                body: Body::Named(_, temp),
+                ..
+            } => temp,
         }
     }
 
@@ -227,36 +237,51 @@ impl Output {
         fs::write(self.write_path(), bytes).with_context(|| format!("writing {}", self.shown.display()))
     }
 
-    /// Moves a complete regular file into place (an atomic rename); nothing to do for streams.
-    /// Without `--force` a file that appeared at the target meanwhile is not replaced either.
-    pub fn commit(mut self) -> Result<()> {
-        if let Dest::Replace {
-            target,
-            temp,
-            force,
-            anon,
-        } = &self.dest
-        {
-            if let Some((_, proc)) = anon {
-                link_unnamed(proc, temp).with_context(|| format!("naming the finished file {}", temp.display()))?;
+    /// Moves a complete regular file into place; nothing to do for streams. Without `--force` a
+    /// file that appeared at the target meanwhile is not replaced either (the unnamed file is
+    /// linked as the target, which fails on any existing name, a symlink included); with it, the
+    /// file is named in a work directory, given the mode of the file it replaces and renamed over
+    /// it (atomic).
+    pub fn commit(self) -> Result<()> {
+        let Dest::Replace { target, body, force } = self.dest else {
+            return Ok(());
+        };
+        let taken = || {
+            anyhow::anyhow!(
+                "{} was created by another process meanwhile; pass --force to overwrite it",
+                target.display()
+            )
+        };
+        let (_work, temp) = match body {
+            Body::Unnamed(_file, proc) if !force => {
+                return link_unnamed(&proc, &target).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        taken()
+                    } else {
+                        anyhow::Error::new(e).context(format!("naming the finished file {}", target.display()))
+                    }
+                });
             }
-            if *force {
-                fs::rename(temp, target)
-                    .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))?;
-            } else {
-                rename_no_replace(temp, target, "pass --force to overwrite it")?;
+            Body::Unnamed(_file, proc) => {
+                let dir = existing_dir(&target, "write")?;
+                let work = WorkDir::create(dir, Sweep::Yes)?;
+                let temp = work.join(target.file_name().unwrap_or_default());
+                link_unnamed(&proc, &temp).with_context(|| format!("naming the finished file {}", temp.display()))?;
+                (work, temp)
             }
+            Body::Named(work, temp) => (work, temp),
+        };
+        if !force {
+            return rename_no_replace(&temp, &target, "pass --force to overwrite it");
         }
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if let (false, Dest::Replace { temp, .. }) = (self.committed, &self.dest) {
-            let _ = fs::remove_file(temp);
+        if let Ok(old) = fs::metadata(&target) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = old.permissions().mode() & 0o777;
+            fs::set_permissions(&temp, fs::Permissions::from_mode(mode))
+                .with_context(|| format!("giving {} the mode of {}", temp.display(), target.display()))?;
         }
+        fs::rename(&temp, &target)
+            .with_context(|| format!("moving {} into place as {}", temp.display(), target.display()))
     }
 }
 
@@ -339,23 +364,6 @@ pub fn existing_dir<'a>(file: &'a Path, action: &str) -> Result<&'a Path> {
         );
     }
     Ok(dir)
-}
-
-/// Removes `<prefix><pid>` files and directories in `dir` (and `<prefix><pid>.<suffix>` beside
-/// them) whose process no longer exists: what a `kill -9` left behind.
-pub fn remove_stale(dir: &Path, prefix: &str) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file.strip_prefix(prefix) else {
-            continue;
-        };
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let Ok(pid) = digits.parse::<u32>() else { continue };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            signals::remove_path(&entry.path());
-        }
-    }
 }
 
 /// A path's extension in lower case.

@@ -4,8 +4,9 @@
 //! path; work registered with [`stop_cooperatively`] polls [`cancelled`] and stops at a safe
 //! point. When neither is registered — the command is reading its config or standard input,
 //! opening a file, or planning — there is nothing to wait for: the registered temporary files are
-//! removed and the process exits at once with status 2, as it does on a second signal. (`kill -9` cannot be handled; its leftovers are hidden
-//! files named after the dead process, which the next run on the same target removes.)
+//! removed and the process exits at once with status 2, as it does on a second signal. (`kill -9`
+//! cannot be handled; what it leaves is a private work directory, which [`crate::workdir`]
+//! removes later only once it has proved its owner gone.)
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -126,7 +126,7 @@ fn exports_agree_and_never_overwrite_without_force() {
         .unwrap()
         .filter_map(|e| {
             let n = e.unwrap().file_name().to_string_lossy().into_owned();
-            n.contains(".tmp-").then_some(n)
+            n.starts_with('.').then_some(n)
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");

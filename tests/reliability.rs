@@ -659,14 +659,3 @@ fn call_and_pragma_print_every_type() {
         assert!(out.lines().count() > 5, "{q}: {out}");
     }
 }
-
-#[test]
-fn bench_never_removes_a_file_it_did_not_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let mine = dir.path().join("ctas-20000.duckdb");
-    std::fs::write(&mine, "my data").unwrap();
-    let (code, _, err) = run(&["bench", "--rows", "20K", "--repeat", "1", "--dir", path_str(dir.path())]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("already exists"), "{err}");
-    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my data");
-}

@@ -71,16 +71,3 @@ fn export_that_cannot_write_leaves_no_file() {
     assert_eq!(code, 2);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
 }
-
-#[test]
-fn export_removes_temp_files_of_killed_exports() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = load_sample(dir.path(), "stale", &[]);
-    let out = dir.path().join("joint.csv");
-    // What an export killed with -9 leaves: its hidden temp file, named after its (gone) pid.
-    let stale = dir.path().join(".joint.csv.tmp-4000000");
-    std::fs::write(&stale, "half an export").unwrap();
-    ok(&["export", "--db", path_str(&db), "--out", path_str(&out)]);
-    assert!(!stale.exists());
-    assert!(out.exists());
-}

@@ -22,6 +22,7 @@ use crate::model::account::Generator;
 use crate::model::block::CHAT_DAYS;
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
+use crate::workdir::{Sweep, WorkDir};
 
 const CTAS: &str = include_str!("../../sql/bench/ctas.sql");
 
@@ -32,7 +33,8 @@ pub struct Args {
     /// Joint-row sizes, comma-separated, with optional K/M suffix.
     #[arg(long, value_delimiter = ',', default_value = "1M,10M,30M,100M", value_parser = parse_rows)]
     rows: Vec<u64>,
-    /// Directory for the benchmark's database files [default: a new directory under the system temp dir].
+    /// Directory in which the benchmark makes a private work directory for its files, removed
+    /// whole when it ends, on success and on failure [default: the system temp dir].
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Generator threads for `gen load` [default: gen load's, all cores but one].
@@ -49,7 +51,8 @@ pub struct Args {
     /// COPY of the same database, for sizes up to this many joint rows (0 = never).
     #[arg(long, value_name = "ROWS", default_value = "30M", value_parser = parse_size)]
     exports_up_to: u64,
-    /// Keep the database files (of the last repetition).
+    /// Keep the work directory with the database files of the last repetition (its path is
+    /// printed).
     #[arg(long)]
     keep: bool,
     /// Also load each size with this config (a scenario such as configs/scenarios/mixed.yaml,
@@ -114,20 +117,18 @@ struct Row {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let dir = match &args.dir {
+    // Every file of the benchmark lives in its own work directory: never a user's name.
+    let work = match &args.dir {
         Some(d) => {
             if d.exists() && !d.is_dir() {
                 bail!("--dir {} is not a directory", d.display());
             }
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.clone()
+            WorkDir::create(d, Sweep::Yes)?
         }
-        None => {
-            let d = std::env::temp_dir().join(format!("gen-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-            d
-        }
+        None => WorkDir::in_temp()?,
     };
+    let dir = work.path().to_path_buf();
     let per_account = rows_per_account()?;
     crate::out!(
         "gen bench: built-in default config scaled by accounts.n_accounts ({per_account:.1} joint rows per account); files in {}",
@@ -141,16 +142,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let accounts = ((target as f64 / per_account).ceil() as u64).max(1);
         let db_path = dir.join(format!("load-{target}.duckdb"));
         let ctas_path = dir.join(format!("ctas-{target}.duckdb"));
-        // Bench removes the files it writes: never one it did not.
         let scenario_path = dir.join(format!("scenario-{target}.duckdb"));
-        for own in [&db_path, &ctas_path, &scenario_path] {
-            if own.exists() {
-                bail!(
-                    "{} already exists; gen bench writes and removes its own files there (allowed: a --dir without them)",
-                    own.display()
-                );
-            }
-        }
         let mut loads = Vec::new();
         let mut ctases = Vec::new();
         let mut scenario_walls = Vec::new();
@@ -241,8 +233,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     print_exports(&exports);
     print_generates(&generates);
-    if !args.keep && args.dir.is_none() {
-        let _ = std::fs::remove_dir(&dir);
+    if args.keep {
+        crate::out!("kept: {}", work.keep().display());
     }
     if table.iter().any(|r| matches!(r.identical, Some((_, false)))) {
         bail!("exports at two thread counts differ");
@@ -465,12 +457,6 @@ fn time_generate(dir: &Path, joint_rows: u64, accounts: u64) -> Result<Vec<Gener
     let mut rows = Vec::new();
     for threads in if cores > 1 { vec![1, cores] } else { vec![1] } {
         let out = dir.join(format!("parts-{joint_rows}-t{threads}"));
-        if out.exists() {
-            bail!(
-                "{} already exists; gen bench writes and removes its own files there (allowed: a --dir without them)",
-                out.display()
-            );
-        }
         crate::err!("gen bench: {joint_rows} joint rows: gen generate --threads {threads} …");
         let mut cmd = Command::new(&exe);
         cmd.arg("generate")

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 fn to_file(args: &Args, settings: &Settings, path: &std::path::Path, keys: &str) -> Result<u64> {
     const EXTENSIONS: [(&str, bool); 3] = [("csv", true), ("parquet", false), ("pq", false)];
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     let out = Output::open(path, args.force, &outfile::protected(&args.db.db), false, "predictions")?;

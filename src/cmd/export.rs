@@ -147,12 +147,33 @@ pub const EXPORTABLE: [(&str, &str); 28] = [
     ("score_results", "run, grain, breakdown, breakdown_value, metric"),
 ];
 
+/// The loaded config's `output.path`, the export's default name. The database says it, and a
+/// database may come from anyone: only a relative path inside the current directory is taken (as
+/// the original's configs have it); anything else needs `--out`.
+fn config_output_path(conn: &duckdb::Connection) -> Result<PathBuf> {
+    let text: String = conn
+        .query_row("SELECT value FROM config_values WHERE key = 'output.path'", [], |r| {
+            r.get(0)
+        })
+        .context("reading output.path from the loaded config")?;
+    let path = PathBuf::from(&text);
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if text.is_empty() || !inside {
+        bail!(
+            "the database's output.path `{text}` is not a relative path inside the current directory, so gen export does not write there on the database's word; allowed: pass --out PATH"
+        );
+    }
+    Ok(path)
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let Some(&(table, order)) = EXPORTABLE.iter().find(|(t, _)| *t == args.table) else {
         let names: Vec<&str> = EXPORTABLE.iter().map(|(t, _)| *t).collect();
         bail!("cannot export `{}`; allowed: {}", args.table, names.join(", "));
     };
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     if args.format == Some(ExportFormat::TsbAd) {
@@ -167,12 +188,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let path = match args.out {
         Some(p) => p,
-        None => PathBuf::from(
-            conn.query_row("SELECT value FROM config_values WHERE key = 'output.path'", [], |r| {
-                r.get::<_, String>(0)
-            })
-            .context("reading output.path from the loaded config")?,
-        ),
+        None => config_output_path(&conn)?,
     };
     let (out, format) = open_output(&path, args.format, args.force, &outfile::protected(&args.db.db), true)?;
     // A name the file system refuses shows now, not after the work.

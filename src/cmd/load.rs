@@ -97,14 +97,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => None,
     };
     size_check(&config, dir)?;
-    let spill = SpillDir::new(dir);
 
     let started = Instant::now();
     // The database opens and migrates on another thread while this one plans the dataset and
     // starts the workers, which fill their run-ahead window meanwhile; a refusal below stops them
     // (dropping `generation`).
     let (opened, generation) = std::thread::scope(|scope| {
-        let opener = scope.spawn(|| open_for_load(&args, &target, &spill));
+        let opener = scope.spawn(|| open_for_load(&args, &target));
         let generation = match parts {
             Some(p) => planned(p),
             None => ingest::Generation::start(&config, threads, args.stash_bytes).map(Source::Generate),
@@ -293,7 +292,7 @@ fn export_joint(
     format: super::export::ExportFormat,
 ) -> Result<ExitCode> {
     signals::set_exit_note("the load was committed; the export was not written and its temporary file was removed");
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     super::export::copy(
         &conn,
@@ -338,15 +337,25 @@ fn size_check(config: &crate::config::Config, dir: &Path) -> Result<()> {
     }
     if let Some(free) = free_bytes(dir).filter(|&free| bytes > free as f64 * 0.95) {
         bail!(
-            "this config needs about {gb:.1} GB in {} but only {:.1} GB are free there; nothing was written (allowed: fewer accounts or days, or a disk with room)",
+            "this config needs about {} in {} but only {} are free there; nothing was written (allowed: fewer accounts or days, or a disk with room)",
+            size(bytes),
             dir.display(),
-            free as f64 / 1e9
+            size(free as f64)
         );
     }
     if config.n_accounts >= 1_000_000 {
         err!("gen: planning {} accounts …", config.n_accounts);
     }
     Ok(())
+}
+
+/// A size in messages: GB from 1 GB up, else MB (so 30 MB free is not "0.0 GB").
+fn size(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else {
+        format!("{:.0} MB", (bytes / 1e6).max(1.0))
+    }
 }
 
 /// Bytes available to this user in the file system holding `dir`.
@@ -363,14 +372,10 @@ fn free_bytes(dir: &Path) -> Option<u64> {
 /// transaction). DuckDB runs on one thread from here on except for the checks
 /// ([`LoadOptions::check_threads`]).
 /// Returns the connection, the migrations applied and DuckDB's default threads.
-fn open_for_load(
-    args: &Args,
-    target: &LoadTarget,
-    spill: &SpillDir,
-) -> Result<(duckdb::Connection, Vec<String>, usize)> {
+fn open_for_load(args: &Args, target: &LoadTarget) -> Result<(duckdb::Connection, Vec<String>, usize)> {
     let mut conn = db::open_rw(target.work_path(), Some(&args.storage_version))?;
     db::set_memory_limit(&conn, &args.memory.memory_limit)?;
-    db::set_spill_dir(&conn, spill)?;
+    db::set_spill_dir(&conn, target.spill())?;
     let check_threads = db::threads(&conn)?;
     db::set_threads(&conn, 1)?;
     // Refuse before migrating: a migration may rebuild the tables of an older dataset.
@@ -487,4 +492,14 @@ fn stats_json(s: &LoadStats, total: f64, threads: usize) -> String {
         s.checks_seconds,
         s.commit_seconds
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_in_messages_say_mb_below_a_gigabyte() {
+        assert_eq!(super::size(30e6), "30 MB");
+        assert_eq!(super::size(1e3), "1 MB");
+        assert_eq!(super::size(2.54e9), "2.5 GB");
+    }
 }

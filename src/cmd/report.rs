@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )?),
         None => None,
     };
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     let mut json_parts = Vec::new();

@@ -84,7 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{e:#}; allowed: --no-record to score without recording"))?,
         );
     }
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     score::require_anomalies(&conn, &args.db.db)?;

@@ -107,7 +107,7 @@ pub fn run(mut args: Args) -> Result<ExitCode> {
         n => bail!("the query holds {n} statements; gen sql runs exactly one per call (run them one by one)"),
     }
     sandbox::require_query(&args.query)?;
-    let spill = SpillDir::in_temp();
+    let spill = SpillDir::in_temp()?;
     let conn = sandbox::open(&args.db.db, &args.memory.memory_limit, &spill)?;
     let _interrupt = crate::signals::interrupt_on_signal(&conn);
     let mut printer = Printer {

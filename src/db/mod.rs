@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use duckdb::{AccessMode, Connection};
 
-use crate::signals::{self, Registered};
+use crate::workdir::{Sweep, WorkDir};
 
 /// DuckDB's buffer memory for a command unless `--memory-limit` says otherwise: a load of 100 M
 /// rows, an export or a query of any size stays within about 512 MB of RSS with it.
@@ -56,7 +56,7 @@ pub fn set_threads(conn: &Connection, n: usize) -> Result<()> {
 
 /// Sends DuckDB's spilled buffers to `dir` (created by DuckDB when it first spills).
 pub fn set_spill_dir(conn: &Connection, dir: &SpillDir) -> Result<()> {
-    conn.execute_batch(&format!("SET temp_directory = '{}'", sql_path(dir.path())))
+    conn.execute_batch(&format!("SET temp_directory = '{}'", sql_path(&dir.path())))
         .context("setting DuckDB's spill directory")
 }
 
@@ -125,7 +125,7 @@ pub fn refuse_stdout_onto(database: &Path) -> Result<()> {
 /// Returns the connection and the spill directory, which must outlive it.
 pub fn open_rw_dataset(path: &Path, memory_limit: &str, action: &str) -> Result<(Connection, SpillDir)> {
     require_file(path)?;
-    let spill = SpillDir::new(crate::outfile::existing_dir(path, action)?);
+    let spill = SpillDir::new(crate::outfile::existing_dir(path, action)?)?;
     let conn = open_rw(path, None)?;
     set_memory_limit(&conn, memory_limit)?;
     set_spill_dir(&conn, &spill)?;
@@ -261,40 +261,35 @@ pub fn require_dataset(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A private directory for DuckDB's spilled buffers: `<parent>/.gen-spill-<pid>`, removed when
-/// dropped and by a second Ctrl-C; one that a killed process left is removed by the next command
-/// that makes one in the same place.
+/// Where DuckDB spills its buffers: the `spill/` folder of a private [`WorkDir`] (created by
+/// DuckDB when it first spills), removed with the work directory when dropped.
 pub struct SpillDir {
-    path: PathBuf,
-    _on_signal: Registered,
+    work: WorkDir,
 }
 
 impl SpillDir {
-    const PREFIX: &str = ".gen-spill-";
-
     /// In `parent` (the database's directory for loads, so a spill has the database's disk).
-    pub fn new(parent: &Path) -> SpillDir {
-        crate::outfile::remove_stale(parent, Self::PREFIX);
-        let path = parent.join(format!("{}{}", Self::PREFIX, std::process::id()));
-        SpillDir {
-            _on_signal: signals::remove_on_exit(path.clone()),
-            path,
-        }
+    pub fn new(parent: &Path) -> Result<SpillDir> {
+        Ok(SpillDir {
+            work: WorkDir::create(parent, Sweep::Yes)?,
+        })
     }
 
     /// Under the system's temp directory: for commands that only read a database (whose
-    /// directory may not be writable).
-    pub fn in_temp() -> SpillDir {
-        Self::new(&std::env::temp_dir())
+    /// directory may not be writable). Never swept: it is shared with everyone.
+    pub fn in_temp() -> Result<SpillDir> {
+        Ok(SpillDir {
+            work: WorkDir::in_temp()?,
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The spill folder.
+    pub fn path(&self) -> PathBuf {
+        self.work.spill()
     }
-}
 
-impl Drop for SpillDir {
-    fn drop(&mut self) {
-        signals::remove_path(&self.path);
+    /// The work directory it lives in (a new database is built there too).
+    pub fn work(&self) -> &WorkDir {
+        &self.work
     }
 }

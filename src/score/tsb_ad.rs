@@ -15,6 +15,7 @@ use anyhow::{Context, Result, bail};
 use duckdb::Connection;
 
 use super::Grain;
+use crate::workdir::{Sweep, WorkDir};
 
 /// Where the series go, and the file list (as in TSB-AD's own `Datasets/` folder).
 pub const SERIES: &str = "TSB-AD-M";
@@ -83,10 +84,9 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
         .file_name()
         .context("the output directory has no name")?
         .to_string_lossy();
-    let prefix = format!(".{name}.gen-tmp-");
-    crate::outfile::remove_stale(parent, &prefix);
-    let guard = TempDir::new(parent.join(format!("{prefix}{}", std::process::id())));
-    let temp = &guard.path.clone();
+    // Built in a private work directory beside it, then moved into place.
+    let work = WorkDir::create(parent, Sweep::Yes)?;
+    let temp = &work.join(&*name);
     std::fs::create_dir_all(temp.join(SERIES))
         .and_then(|()| std::fs::create_dir_all(temp.join(LIST_DIR)))
         .with_context(|| format!("creating {}", temp.display()))?;
@@ -135,7 +135,7 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
     );
     let mut stmt = conn.prepare(&sql).context("reading the series for TSB-AD")?;
     // A signal interrupts the query, so the loop ends with an error and the temporary directory
-    // goes with `guard` (not removed by the handler while files are still being written).
+    // goes with `work` (not removed by the handler while files are still being written).
     let _interrupt = crate::signals::interrupt_on_signal(conn);
     let mut rows = stmt.query([]).context("reading the series for TSB-AD")?;
     let mut manifest = String::from(
@@ -174,7 +174,7 @@ pub fn write(conn: &Connection, dir: &Path, grain: Grain, force: bool, database:
         s.finish(temp, files, grain, &mut manifest)?;
     }
     std::fs::write(temp.join(LIST), manifest).with_context(|| format!("writing {LIST}"))?;
-    guard.commit(dir)?;
+    commit(&work, temp, dir)?;
     Ok((files, total))
 }
 
@@ -215,52 +215,19 @@ fn inside(file: &Path, dir: &Path) -> bool {
     }
 }
 
-/// The export being written: removed on every way out but [`TempDir::commit`].
-struct TempDir {
-    path: PathBuf,
-    committed: bool,
-    _on_signal: crate::signals::Registered,
-}
-
-impl TempDir {
-    fn new(path: PathBuf) -> TempDir {
-        crate::signals::remove_path(&path);
-        TempDir {
-            _on_signal: crate::signals::remove_on_exit(path.clone()),
-            path,
-            committed: false,
-        }
+/// Moves the finished export `temp` (in `work`) to `dir`; an earlier one (checked to be an
+/// export) is moved into `work` first and goes with it, so a failure leaves one or the other in
+/// place.
+fn commit(work: &WorkDir, temp: &Path, dir: &Path) -> Result<()> {
+    let old = work.join("earlier");
+    if dir.exists() {
+        std::fs::rename(dir, &old).with_context(|| format!("moving the earlier {} aside", dir.display()))?;
     }
-
-    /// Moves the finished export to `dir`; an earlier one (checked to be an export) is moved
-    /// aside first and removed after, so a failure leaves one or the other in place.
-    fn commit(mut self, dir: &Path) -> Result<()> {
-        let old = self.path.with_file_name(
-            self.path
-                .file_name()
-                .expect("named")
-                .to_string_lossy()
-                .replace(".gen-tmp-", ".gen-old-"),
-        );
-        if dir.exists() {
-            std::fs::rename(dir, &old).with_context(|| format!("moving the earlier {} aside", dir.display()))?;
-        }
-        if let Err(e) = std::fs::rename(&self.path, dir) {
-            let _ = std::fs::rename(&old, dir);
-            return Err(e).with_context(|| format!("renaming {} to {}", self.path.display(), dir.display()));
-        }
-        self.committed = true;
-        crate::signals::remove_path(&old);
-        Ok(())
+    if let Err(e) = std::fs::rename(temp, dir) {
+        let _ = std::fs::rename(&old, dir);
+        return Err(e).with_context(|| format!("renaming {} to {}", temp.display(), dir.display()));
     }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            crate::signals::remove_path(&self.path);
-        }
-    }
+    Ok(())
 }
 
 /// One entity's rows being collected.
