@@ -108,6 +108,12 @@ fn scenario(
             None
         }
     };
+    if let Some(problem) = name
+        .as_deref()
+        .and_then(|n| crate::config::name_problem(n, "a scenario id"))
+    {
+        p.push(&k("scenario_id"), problem);
+    }
     let kinds = [Kind::CostSpike, Kind::VolumeSpike, Kind::CapSpike];
     let kind = match s.get("anomaly_type").and_then(|v| spec::text(p, &k("anomaly_type"), v)) {
         Some(t) => {
