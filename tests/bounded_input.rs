@@ -1,7 +1,7 @@
-//! Hostile YAML inputs (issue 25, W1, W2, C1–C7, C22, C23 of the adversarial pass): devices,
+//! Hostile YAML inputs (issue 25, W1, W2, C1–C7, C21–C23 of the adversarial pass): devices,
 //! FIFOs and oversize files as configs, `extends:` targets and anomaly specs; alias bombs, tags and
 //! complex keys; overlong or control-character chat types and injection names; deep or looping
-//! `extends:` chains; huge and tiny numbers in messages. Each is refused
+//! `extends:` chains; huge and tiny numbers in messages; peta-sized memory limits. Each is refused
 //! with exit 2, a clear message and nothing written, and the stream inputs that are allowed
 //! (`/dev/stdin`, process substitution) still work.
 
@@ -441,4 +441,22 @@ fn absurd_account_counts_bring_no_derived_noise() {
             )
         );
     }
+}
+
+/// C21: peta units are memory sizes (up to 1 PiB); beyond, the message says the maximum.
+#[test]
+fn memory_limit_units_are_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = refused(dir.path(), &[], &["--memory-limit", "2PB"]);
+    assert!(
+        err.contains("`2PB` is out of range; allowed: a size from 16MB to 1PiB"),
+        "{err}"
+    );
+    // 1PB passes the flag: what stops this load is the config, checked after the flags.
+    let err = refused(
+        dir.path(),
+        &[],
+        &["--memory-limit", "1PB", "--set", "accounts.n_accounts=0"],
+    );
+    assert!(err.contains("accounts.n_accounts: 0 is out of range"), "{err}");
 }
