@@ -179,7 +179,7 @@ fn scenario(
         other => {
             p.push(
                 &where_(mode.1, "account_selection", "mode"),
-                format!("`{other}` is not allowed; allowed: all, random_k"),
+                format!("{} is not allowed; allowed: all, random_k", crate::config::shown(other)),
             );
             None
         }

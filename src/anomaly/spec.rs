@@ -333,7 +333,11 @@ fn service(p: &mut Problems, key: &str, v: &Value, any: bool) -> Option<Option<S
                 .unwrap_or_default();
             p.push(
                 key,
-                format!("`{s}` is not allowed; {hint}allowed: {}", allowed.join(", ")),
+                format!(
+                    "{} is not allowed; {hint}allowed: {}",
+                    crate::config::shown(s),
+                    allowed.join(", ")
+                ),
             );
             None
         }

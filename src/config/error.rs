@@ -378,7 +378,7 @@ fn explain(key: &str, raw: &str) -> String {
         .and_then(|rest| rest.split_once('`'))
     {
         let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let mut out = format!("unknown key `{found}`");
+        let mut out = format!("unknown key {}", shown(found));
         if let Some(best) = nearest(found, &allowed) {
             out.push_str(&format!("; did you mean `{best}`?"));
         }

@@ -371,14 +371,14 @@ impl<'a> Problems<'a> {
             Ok(_) => {
                 self.push(
                     key,
-                    format!("`{s}` is out of range; allowed: a date in the years 1900 … 2200"),
+                    format!("{} is out of range; allowed: a date in the years 1900 … 2200", shown(s)),
                 );
                 NaiveDate::MIN
             }
             Err(_) => {
                 self.push(
                     key,
-                    format!("`{s}` is not a date; allowed: an ISO date like 2025-01-01"),
+                    format!("{} is not a date; allowed: an ISO date like 2025-01-01", shown(s)),
                 );
                 NaiveDate::MIN
             }
@@ -394,7 +394,7 @@ impl<'a> Problems<'a> {
                     .unwrap_or_default();
                 self.push(
                     key,
-                    format!("`{found}` is not allowed; {hint}allowed: {}", names.join(", ")),
+                    format!("{} is not allowed; {hint}allowed: {}", shown(found), names.join(", ")),
                 );
                 values[0]
             }
