@@ -275,6 +275,29 @@ fn chat_types_are_short_and_printable() {
     assert!(err.len() < 500, "{} bytes of message", err.len());
 }
 
+/// Many problems: the first 100 are shown with their lines, the rest counted (locating each is a
+/// pass over the text); more than 1000 chat types is one problem.
+#[test]
+fn many_problems_are_counted() {
+    let types: Vec<String> = (0..150).map(|i| format!("    - \"t{i}\\e\"")).collect();
+    let err = bad_config(&variant("    - viber", &types.join("\n")), &[]);
+    assert!(err.starts_with("error: invalid config (101 problems):\n"), "{err}");
+    assert!(
+        err.contains("bad.yaml:33:7: chats.chat_types[6]: `t0\\u{1b}` holds the control character"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("\n  bad.yaml: and 50 more problem(s); only the first 100 are shown\n"),
+        "{err}"
+    );
+    let types: Vec<String> = (0..1001).map(|i| format!("    - t{i}")).collect();
+    let err = bad_config(&variant("    - viber", &types.join("\n")), &[]);
+    assert_eq!(
+        err,
+        "error: invalid config: bad.yaml:26:3: chats.chat_types: has 1007 chat types; allowed: at most 1000\n"
+    );
+}
+
 /// C22: an injection's name has the same cap; the original's scenario ids too.
 #[test]
 fn injection_names_are_capped() {
