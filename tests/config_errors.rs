@@ -5,13 +5,6 @@ mod common;
 
 use common::*;
 
-/// The default config with `from` replaced by `to` (which must occur).
-fn variant(from: &str, to: &str) -> String {
-    let text = usage_gen::config::DEFAULT_CONFIG;
-    assert!(text.contains(from), "{from:?} not in the default config");
-    text.replacen(from, to, 1)
-}
-
 /// Loads `text` as bad.yaml and returns stderr, asserting exit 2 and no database.
 fn load_err(text: &str, extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();

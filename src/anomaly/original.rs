@@ -108,6 +108,12 @@ fn scenario(
             None
         }
     };
+    if let Some(problem) = name
+        .as_deref()
+        .and_then(|n| crate::config::name_problem(n, "a scenario id"))
+    {
+        p.push(&k("scenario_id"), problem);
+    }
     let kinds = [Kind::CostSpike, Kind::VolumeSpike, Kind::CapSpike];
     let kind = match s.get("anomaly_type").and_then(|v| spec::text(p, &k("anomaly_type"), v)) {
         Some(t) => {
@@ -173,7 +179,7 @@ fn scenario(
         other => {
             p.push(
                 &where_(mode.1, "account_selection", "mode"),
-                format!("`{other}` is not allowed; allowed: all, random_k"),
+                format!("{} is not allowed; allowed: all, random_k", crate::config::shown(other)),
             );
             None
         }

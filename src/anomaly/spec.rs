@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::config::{Problems, Service};
+use crate::config::{Problems, Service, num};
 
 /// What an injection does; see the README's vocabulary table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,9 +208,13 @@ struct At<'a> {
     key: &'a str,
 }
 
+/// A value for a message: text as [`crate::config::shown`] shows it, numbers compact.
 fn show(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("`{s}`"),
+        Value::String(s) => crate::config::shown(s),
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => {
+            format!("`{}`", crate::config::num(n.as_f64().unwrap_or(f64::NAN)))
+        }
         other => format!(
             "`{}`",
             serde_yaml_ng::to_string(other)
@@ -254,7 +258,7 @@ pub(super) fn number(p: &mut Problems, key: &str, v: &Value, lo: f64, hi: f64, w
     match v.as_f64() {
         Some(x) if x.is_finite() && x >= lo && x <= hi => Some(x),
         Some(x) if x < 0.0 && lo >= 0.0 => {
-            p.push(key, format!("{x} is negative; allowed: {what}"));
+            p.push(key, format!("{} is negative; allowed: {what}", num(x)));
             None
         }
         _ => {
@@ -329,7 +333,11 @@ fn service(p: &mut Problems, key: &str, v: &Value, any: bool) -> Option<Option<S
                 .unwrap_or_default();
             p.push(
                 key,
-                format!("`{s}` is not allowed; {hint}allowed: {}", allowed.join(", ")),
+                format!(
+                    "{} is not allowed; {hint}allowed: {}",
+                    crate::config::shown(s),
+                    allowed.join(", ")
+                ),
             );
             None
         }
@@ -342,7 +350,7 @@ fn magnitude(p: &mut Problems, key: &str, v: &Value, lo: f64) -> Option<(f64, f6
     let one = |p: &mut Problems, k: &str, v: &Value| -> Option<f64> {
         let x = number(p, k, v, 0.0, MAX_MAGNITUDE, &what)?;
         if x <= lo {
-            p.push(k, format!("{x} is not allowed; allowed: {what}"));
+            p.push(k, format!("{} is not allowed; allowed: {what}", num(x)));
             return None;
         }
         Some(x)
@@ -355,7 +363,11 @@ fn magnitude(p: &mut Problems, key: &str, v: &Value, lo: f64) -> Option<(f64, f6
             if a > b {
                 p.push(
                     key,
-                    format!("[{a}, {b}] is not allowed; allowed: [low, high] with low <= high"),
+                    format!(
+                        "[{}, {}] is not allowed; allowed: [low, high] with low <= high",
+                        num(a),
+                        num(b)
+                    ),
                 );
                 return None;
             }
@@ -478,15 +490,19 @@ pub(crate) fn finish(
     r: &Range,
     p: &mut Problems,
 ) -> Option<Anomalies> {
-    for (i, inj) in injections.iter().enumerate() {
-        if injections[..i].iter().any(|o| o.name == inj.name) {
+    let mut names = std::collections::HashSet::new();
+    for inj in &injections {
+        if !names.insert(inj.name.as_str()) {
             p.push(
                 &format!(
                     "{}.{}",
                     inj.key,
                     if inj.original.is_some() { "scenario_id" } else { "name" }
                 ),
-                format!("`{}` is used twice; allowed: a name no other injection has", inj.name),
+                format!(
+                    "{} is used twice; allowed: a name no other injection has",
+                    crate::config::shown(&inj.name)
+                ),
             );
         }
         if let Some(c) = clean_until
@@ -537,13 +553,19 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
             None
         }
     };
-    if let Some(n) = &name
-        && (n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
-    {
-        p.push(
-            &k("name"),
-            format!("`{n}` is not allowed; allowed: letters, digits, _ - . (not empty)"),
-        );
+    if let Some(n) = &name {
+        if let Some(problem) = crate::config::name_problem(n, "a name") {
+            p.push(&k("name"), problem);
+        } else if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            p.push(
+                &k("name"),
+                format!(
+                    "{} is not allowed; allowed: letters, digits, _ - . (not empty, at most {} characters)",
+                    crate::config::shown(n),
+                    crate::config::MAX_NAME_CHARS
+                ),
+            );
+        }
     }
     let names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
     let kind = match m.get("kind").map(|v| text(p, &k("kind"), v)) {
@@ -743,7 +765,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
     {
         p.push(
             &k("magnitude"),
-            format!("{a} is not allowed; allowed: a whole number of copies >= 2"),
+            format!("{} is not allowed; allowed: a whole number of copies >= 2", num(a)),
         );
     }
     if kind == Kind::Runaway
@@ -752,7 +774,10 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
     {
         p.push(
             &k("magnitude"),
-            format!("{a} is not allowed; allowed: a multiplier of the mean events > 1"),
+            format!(
+                "{} is not allowed; allowed: a multiplier of the mean events > 1",
+                num(a)
+            ),
         );
     }
 

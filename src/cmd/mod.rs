@@ -88,34 +88,39 @@ pub fn whole<const MIN: u64, const MAX: u64>(s: &str) -> Result<u64, String> {
     }
 }
 
-/// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB or KiB … TiB), checked here so
-/// that a typo is an argument error before any file is touched.
+/// A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB, PB or KiB … PiB), checked here
+/// so that a typo is an argument error before any file is touched. DuckDB knows no peta units,
+/// so PB and PiB are passed on as TB and TiB.
 fn parse_memory_limit(s: &str) -> Result<String, String> {
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
-    match (num.parse::<f64>(), unit.trim().to_ascii_uppercase()) {
-        (Ok(v), u) if v.is_finite() && units.contains(&u.as_str()) => {
-            let unit_bytes = match u.trim_end_matches("IB").trim_end_matches('B') {
-                "" => 1.0,
-                "K" => 1e3,
-                "M" => 1e6,
-                "G" => 1e9,
-                _ => 1e12,
-            };
-            let bytes = v * unit_bytes;
-            if (16e6..=1e15).contains(&bytes) {
-                Ok(format!("{num}{u}"))
-            } else {
-                Err(format!("`{s}` is out of range; allowed: a size from 16MB to 1000TB"))
+    let unit = unit.trim().to_ascii_uppercase();
+    let (prefix, base) = match unit.strip_suffix("IB") {
+        Some(p) if !p.is_empty() => (p, 1024f64),
+        _ => (unit.strip_suffix('B').unwrap_or("?"), 1000f64),
+    };
+    let power = ["", "K", "M", "G", "T", "P"].iter().position(|p| *p == prefix);
+    match (num.parse::<f64>(), power) {
+        (Ok(v), Some(power)) if v.is_finite() => {
+            let bytes = v * base.powi(power as i32);
+            if !(16e6..=MAX_MEMORY_BYTES).contains(&bytes) {
+                return Err(format!("`{s}` is out of range; allowed: a size from 16MB to 1PiB"));
             }
+            Ok(match unit.as_str() {
+                "PB" => format!("{}TB", v * 1000.0),
+                "PIB" => format!("{}TIB", v * 1024.0),
+                _ => format!("{num}{unit}"),
+            })
         }
         _ => Err(format!(
-            "`{s}` is not a memory size; allowed: a number and a unit such as 300MB, 2GB or 512MiB"
+            "`{s}` is not a memory size; allowed: a number and a unit (B, KB, MB, GB, TB, PB or KiB, MiB, GiB, TiB, PiB) such as 300MB, 2GB or 512MiB"
         )),
     }
 }
+
+/// The largest `--memory-limit`: 1 PiB, beyond any machine.
+const MAX_MEMORY_BYTES: f64 = 1_125_899_906_842_624.0;
 
 #[cfg(test)]
 mod tests {
@@ -126,8 +131,28 @@ mod tests {
         assert_eq!(parse_memory_limit("300MB").as_deref(), Ok("300MB"));
         assert_eq!(parse_memory_limit(" 2 gib ").as_deref(), Ok("2GIB"));
         assert_eq!(parse_memory_limit("1.5GB").as_deref(), Ok("1.5GB"));
-        for bad in ["300", "lots", "0MB", "MB", "3XB", "1KB", "99999999999999999999GB"] {
+        for bad in [
+            "300",
+            "lots",
+            "0MB",
+            "MB",
+            "3XB",
+            "1KB",
+            "99999999999999999999GB",
+            "1IB",
+            "2PB",
+            "1.1PiB",
+        ] {
             assert!(parse_memory_limit(bad).is_err(), "{bad}");
         }
+        // Peta units are accepted up to 1 PiB, and passed on in units DuckDB knows.
+        assert_eq!(parse_memory_limit("1PB").as_deref(), Ok("1000TB"));
+        assert_eq!(parse_memory_limit("1pib").as_deref(), Ok("1024TIB"));
+        assert_eq!(parse_memory_limit("1000TB").as_deref(), Ok("1000TB"));
+        assert_eq!(parse_memory_limit("1024TiB").as_deref(), Ok("1024TIB"));
+        assert_eq!(
+            parse_memory_limit("2PB").unwrap_err(),
+            "`2PB` is out of range; allowed: a size from 16MB to 1PiB"
+        );
     }
 }

@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &preds.sha256[..12],
         rule.describe(),
         match (rule, outcome.threshold) {
-            (Rule::TopK(_) | Rule::BestF1, Some(t)) => format!(" = score >= {t}"),
+            (Rule::TopK(_) | Rule::BestF1, Some(t)) => format!(" = score >= {}", crate::config::num(t)),
             _ => String::new(),
         },
         overall("positives") + overall("negatives"),

@@ -73,23 +73,10 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// Parses YAML text into a tree; a syntax error carries its line and column.
-pub fn parse_yaml(source: &str, text: &str) -> Result<Value, ConfigError> {
-    serde_yaml_ng::from_str::<Value>(text).map_err(|e| {
-        let location = e.location().map(|l| (l.line(), l.column()));
-        let (key, message) = yaml_problem(&e.to_string());
-        ConfigError {
-            source: source.into(),
-            location,
-            key,
-            message,
-        }
-    })
-}
-
-/// A YAML parser's message in our words: a number too large for any config value, or a syntax
-/// error. Returns the key path the message names (if any) and the message.
-pub fn yaml_problem(raw: &str) -> (String, String) {
+/// A YAML parser's message in our words: a number too large for any config value, aliases past
+/// the budget, nesting too deep, or a syntax error. Returns the key path the message names (if
+/// any) and the message.
+pub(super) fn yaml_problem(raw: &str) -> (String, String) {
     let msg = raw.find(" at line ").map_or(raw, |i| &raw[..i]);
     if let Some(number) =
         between(msg, "integer `", "`").filter(|_| msg.contains(" as u128") || msg.contains(" as i128"))
@@ -101,6 +88,18 @@ pub fn yaml_problem(raw: &str) -> (String, String) {
             format!("{number} is out of range; allowed: a whole number of at most 18446744073709551615"),
         );
     }
+    if msg.ends_with("repetition limit exceeded") {
+        return (
+            String::new(),
+            "YAML aliases (`*name`) expand past the budget of 100 alias uses per node written in the file; allowed: a config that uses aliases sparingly (or not at all)".into(),
+        );
+    }
+    if msg.ends_with("recursion limit exceeded") {
+        return (
+            String::new(),
+            "YAML nesting is deeper than 128 levels; allowed: at most 128 levels of lists and sections".into(),
+        );
+    }
     (
         String::new(),
         format!(
@@ -108,6 +107,68 @@ pub fn yaml_problem(raw: &str) -> (String, String) {
             in_words(msg)
         ),
     )
+}
+
+/// A number in a message, compact: the shortest text that reads back as the same number (so a
+/// value just outside a range never prints as the bound), in decimal between 1e-4 and 1e15 and in
+/// scientific notation beyond (`1e308`, not 309 digits); `inf`, `-inf` and `NaN` as such.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let a = x.abs();
+    if a == 0.0 || (1e-4..1e15).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// Rewrites every fractional number of more than 15 characters in backticks (serde's
+/// `floating point `1000…0.0``) with [`num`]; whole numbers stay exact.
+fn compact_numbers(msg: &str) -> String {
+    let mut out = String::new();
+    let mut parts = msg.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        match part.parse::<f64>() {
+            Ok(x) if i % 2 == 0 && part.len() > 15 && part.contains(['.', 'e', 'E']) => out.push_str(&num(x)),
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// The most characters of a user's text a message shows.
+const SHOWN_CHARS: usize = 40;
+
+/// A user's text for a message, in backticks: control characters escaped (`\u{1b}`) so that
+/// nothing drives the terminal, and cut after 40 characters (with the full length) so that a
+/// megabyte of text is not printed back.
+pub fn shown(s: &str) -> String {
+    let n = s.chars().count();
+    let mut out = String::from("`");
+    for c in s.chars().take(SHOWN_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    if n > SHOWN_CHARS {
+        out = format!("{}…` ({n} characters)", &out[..out.len() - 1]);
+    }
+    out
 }
 
 /// One segment of a key path.
@@ -317,7 +378,7 @@ fn explain(key: &str, raw: &str) -> String {
         .and_then(|rest| rest.split_once('`'))
     {
         let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let mut out = format!("unknown key `{found}`");
+        let mut out = format!("unknown key {}", shown(found));
         if let Some(best) = nearest(found, &allowed) {
             out.push_str(&format!("; did you mean `{best}`?"));
         }
@@ -344,9 +405,10 @@ fn explain(key: &str, raw: &str) -> String {
     in_words(msg)
 }
 
-/// Replaces Rust type names in serde's messages with what they mean to a config author.
+/// Replaces Rust type names in serde's messages with what they mean to a config author, and long
+/// numbers with compact ones.
 fn in_words(msg: &str) -> String {
-    let mut out = msg.replace(" as u128", "").replace(" as i128", "");
+    let mut out = compact_numbers(&msg.replace(" as u128", "").replace(" as i128", ""));
     // `expected struct RawDataset` and the like: a section.
     while let Some(i) = out.find("struct Raw") {
         let end = out[i + 7..]
@@ -423,6 +485,47 @@ mod tests {
             explain("a", "invalid type: floating point `1.5`, expected u32"),
             "wrong type: found number `1.5`; expected a whole number >= 0 (at most 4294967295)"
         );
+    }
+
+    #[test]
+    fn numbers_are_compact_and_exact() {
+        for (x, text) in [
+            (1e308, "1e308"),
+            (1e-300, "1e-300"),
+            (-1e-300, "-1e-300"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "NaN"),
+            (0.0, "0"),
+            (1000000.0, "1000000"),
+            (0.85, "0.85"),
+            (1.0000001, "1.0000001"),
+            (123456789012345.0, "123456789012345"),
+            (1e15, "1e15"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-5"),
+            (1.5e-7, "1.5e-7"),
+        ] {
+            assert_eq!(num(x), text, "{x:?}");
+            if x.is_finite() {
+                assert_eq!(text.parse::<f64>().unwrap(), x, "reads back");
+            }
+        }
+        let long = format!(
+            "floating point `{}.0`, expected u64",
+            "1".to_string() + &"0".repeat(308)
+        );
+        assert_eq!(in_words(&long), "number `1e308`, expected a whole number >= 0");
+        assert_eq!(compact_numbers("`1.5` and `x` and `1e5`"), "`1.5` and `x` and `1e5`");
+        let exact = "integer `18446744073709551616`";
+        assert_eq!(compact_numbers(exact), exact);
+    }
+
+    #[test]
+    fn user_text_is_escaped_and_cut() {
+        assert_eq!(shown("whatsapp"), "`whatsapp`");
+        assert_eq!(shown("a\u{1b}[2Jb\0"), "`a\\u{1b}[2Jb\\u{0}`");
+        assert_eq!(shown(&"é".repeat(41)), format!("`{}…` (41 characters)", "é".repeat(40)));
     }
 
     #[derive(serde::Deserialize, Debug)]

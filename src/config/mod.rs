@@ -6,17 +6,23 @@
 //! terminal.
 
 mod error;
+mod input;
 mod locate;
 mod overrides;
 pub mod raw;
 mod validate;
+mod yaml;
 
 use std::path::Path;
 use std::sync::LazyLock;
 
-pub use error::{ConfigError, ConfigErrors, nearest};
+pub use error::{ConfigError, ConfigErrors, nearest, num, shown};
+pub use input::{MAX_YAML_BYTES, read_yaml};
 pub(crate) use validate::Problems;
-pub use validate::{AdoptionBias, Config, Cost, DistributeMode, Duration, Pricing, SERVICES, Service, ServiceParams};
+pub use validate::{
+    AdoptionBias, Config, Cost, DistributeMode, Duration, MAX_CHAT_TYPES, MAX_NAME_CHARS, Pricing, SERVICES, Service,
+    ServiceParams, name_problem,
+};
 
 use raw::RawConfig;
 
@@ -44,22 +50,18 @@ impl Source {
         }
     }
 
-    /// Reads a config file; `None` means the built-in default.
+    /// Reads a config file (bounded: see [`input`]); `None` means the built-in default.
     pub fn from_path(path: Option<&Path>) -> Result<Self, ConfigErrors> {
         let Some(path) = path else { return Ok(Self::builtin()) };
-        let name = path.display().to_string();
-        if path.is_dir() {
-            return Err(ConfigError::plain(&name, "is a directory; allowed: a YAML config file".into()).into());
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(Source { name, text }),
-                Err(_) => {
-                    Err(ConfigError::plain(&name, "is not UTF-8 text; allowed: a YAML config file".into()).into())
-                }
-            },
-            Err(e) => Err(ConfigError::plain(&name, format!("cannot read config file: {e}")).into()),
-        }
+        Self::read(path, "a config file")
+    }
+
+    /// Reads a YAML file that `what` names in messages ("a config file").
+    fn read(path: &Path, what: &str) -> Result<Self, ConfigErrors> {
+        Ok(Source {
+            name: path.display().to_string(),
+            text: input::read_yaml(path, what)?,
+        })
     }
 }
 
@@ -78,7 +80,8 @@ impl Layer {
     }
 }
 
-/// Most `extends:` links from one file: beyond that it is surely a loop of symlinks.
+/// Most `extends:` links from one file: a depth limit, so that a chain that never ends (a
+/// loop hidden from [`std::fs::canonicalize`], say through `/dev/stdin`) still ends.
 const MAX_EXTENDS: usize = 16;
 
 /// Reads the layers of the given config files in order (none: the built-in default), each
@@ -90,6 +93,8 @@ pub fn read_layers(paths: &[std::path::PathBuf], anomalies: Option<&Path>) -> Re
     }
     for path in paths {
         let mut chain = vec![Source::from_path(Some(path))?];
+        // Each file's real path, so that `s1/up/x` with `up -> ..` is seen to be `x` again.
+        let mut real = vec![std::fs::canonicalize(path).ok()];
         let mut dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         while let Some((base, at)) = extends(chain.last().expect("non-empty"))? {
             let blame = chain.last().expect("non-empty");
@@ -99,14 +104,8 @@ pub fn read_layers(paths: &[std::path::PathBuf], anomalies: Option<&Path>) -> Re
                 key: "extends".into(),
                 message,
             };
-            if chain.len() > MAX_EXTENDS {
-                return Err(err(format!(
-                    "more than {MAX_EXTENDS} files extend each other; allowed: a chain without loops"
-                ))
-                .into());
-            }
-            let next = if base == "default" {
-                Source::builtin()
+            let (next, next_real) = if base == "default" {
+                (Source::builtin(), None)
             } else {
                 let p = dir.join(&base);
                 let src = Source::from_path(Some(&p)).map_err(|e| {
@@ -117,21 +116,32 @@ pub fn read_layers(paths: &[std::path::PathBuf], anomalies: Option<&Path>) -> Re
                     )
                 })?;
                 dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-                src
+                (src, std::fs::canonicalize(&p).ok())
             };
-            if chain.iter().any(|s| s.name == next.name && s.text == next.text) {
+            let seen = chain
+                .iter()
+                .zip(&real)
+                .any(|(s, r)| (r.is_some() && *r == next_real) || (s.name == next.name && s.text == next.text));
+            if seen {
                 return Err(err(format!(
-                    "`{base}` extends itself in the end; allowed: a chain without loops"
+                    "`{base}` extends itself in the end (a loop); allowed: a chain without loops"
+                ))
+                .into());
+            }
+            if chain.len() > MAX_EXTENDS {
+                return Err(err(format!(
+                    "the chain of `extends:` is more than {MAX_EXTENDS} links deep; allowed: at most {MAX_EXTENDS} links (a depth limit), without loops"
                 ))
                 .into());
             }
             chain.push(next);
+            real.push(next_real);
         }
         layers.extend(chain.into_iter().rev().map(Layer::whole));
     }
     if let Some(path) = anomalies {
         layers.push(Layer {
-            source: Source::from_path(Some(path))?,
+            source: Source::read(path, "an anomaly spec file")?,
             under: Some("anomalies"),
         });
     }
@@ -144,7 +154,7 @@ type Location = Option<(usize, usize)>;
 /// The `extends:` value of a config file, if it has one: another config file (relative to this
 /// one) or `default` for the built-in default, and where it is written.
 fn extends(source: &Source) -> Result<Option<(String, Location)>, ConfigErrors> {
-    let tree = error::parse_yaml(&source.name, &source.text)?;
+    let tree = yaml::parse_yaml(&source.name, &source.text)?;
     let Some(v) = tree.as_mapping().and_then(|m| m.get("extends")) else {
         return Ok(None);
     };
@@ -192,7 +202,7 @@ pub fn load_layers(layers: &[Layer], seed: Option<u64>, sets: &[String]) -> Resu
     let mut tree = serde_yaml_ng::Value::Null;
     for layer in layers {
         let s = &layer.source;
-        let mut t = error::parse_yaml(&s.name, &s.text)?;
+        let mut t = yaml::parse_yaml(&s.name, &s.text)?;
         if t.is_null() && layer.under.is_none() {
             return Err(ConfigError::plain(
                 &s.name,

@@ -54,12 +54,11 @@ fn parse(set: &str) -> Result<Override, ConfigError> {
             "empty segment in key path; expected key.path=value".into(),
         ));
     }
-    let value = serde_yaml_ng::from_str::<Value>(value).map_err(|e| {
-        let (_, message) = super::error::yaml_problem(&e.to_string());
-        let mut err = ConfigError::plain(
-            &origin,
-            message.replacen("YAML syntax error: ", "the value does not parse as YAML: ", 1),
-        );
+    let value = super::yaml::parse_yaml(&origin, value).map_err(|mut err| {
+        err.message = err
+            .message
+            .replacen("YAML syntax error: ", "the value does not parse as YAML: ", 1);
+        err.location = None;
         err.key = path.join(".");
         err
     })?;

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::error::{ConfigError, nearest};
+use super::error::{ConfigError, nearest, num, shown};
 use super::overrides::Override;
 use super::raw::{Paid, RawConfig, RawCost, RawTrialDays, WithDialog};
 
@@ -293,6 +293,9 @@ impl Blame {
     }
 }
 
+/// Most problems of a config shown with their file and line (the rest are counted).
+const MAX_SHOWN: usize = 100;
+
 /// Collects problems with their key paths.
 pub(crate) struct Problems<'a> {
     blame: &'a Blame,
@@ -308,6 +311,17 @@ impl<'a> Problems<'a> {
     }
 
     pub fn push(&mut self, key: &str, message: String) {
+        if self.list.len() >= MAX_SHOWN {
+            // Past this many, a problem is only counted: finding its line costs a pass over the
+            // text, and comparing it with the others a pass over the list.
+            self.list.push(ConfigError {
+                source: String::new(),
+                location: None,
+                key: key.into(),
+                message,
+            });
+            return;
+        }
         let e = self.blame.error(key, message);
         // One value shared by several services (`trial_days: 7`) is one problem.
         if !self.list.contains(&e) {
@@ -322,20 +336,33 @@ impl<'a> Problems<'a> {
     }
 
     pub fn probability(&mut self, key: &str, v: f64) {
-        self.check((0.0..=1.0).contains(&v), key, v, "a probability in [0, 1]");
+        self.check((0.0..=1.0).contains(&v), key, num(v), "a probability in [0, 1]");
     }
 
     pub fn positive(&mut self, key: &str, v: f64) {
-        self.check(v > 0.0 && v.is_finite(), key, v, "a finite number > 0");
+        self.check(v > 0.0 && v.is_finite(), key, num(v), "a finite number > 0");
     }
 
     pub fn within(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
         self.check(
             v.is_finite() && (lo..=hi).contains(&v),
             key,
-            v,
-            &format!("a number in [{lo}, {hi}]"),
+            num(v),
+            &format!("a number in [{}, {}]", num(lo), num(hi)),
         );
+    }
+
+    /// Whether a problem is already recorded for one of `keys` (or a key under one): a check
+    /// derived from those values would only repeat it, with numbers made from a bad value.
+    pub fn has_problem(&self, keys: &[&str]) -> bool {
+        self.list.iter().any(|e| {
+            keys.iter().any(|k| {
+                e.key == *k
+                    || e.key
+                        .strip_prefix(k)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+        })
     }
 
     pub fn date(&mut self, key: &str, s: &str) -> NaiveDate {
@@ -344,14 +371,14 @@ impl<'a> Problems<'a> {
             Ok(_) => {
                 self.push(
                     key,
-                    format!("`{s}` is out of range; allowed: a date in the years 1900 … 2200"),
+                    format!("{} is out of range; allowed: a date in the years 1900 … 2200", shown(s)),
                 );
                 NaiveDate::MIN
             }
             Err(_) => {
                 self.push(
                     key,
-                    format!("`{s}` is not a date; allowed: an ISO date like 2025-01-01"),
+                    format!("{} is not a date; allowed: an ISO date like 2025-01-01", shown(s)),
                 );
                 NaiveDate::MIN
             }
@@ -367,7 +394,7 @@ impl<'a> Problems<'a> {
                     .unwrap_or_default();
                 self.push(
                     key,
-                    format!("`{found}` is not allowed; {hint}allowed: {}", names.join(", ")),
+                    format!("{} is not allowed; {hint}allowed: {}", shown(found), names.join(", ")),
                 );
                 values[0]
             }
@@ -381,17 +408,17 @@ impl<'a> Problems<'a> {
             self.check(
                 c.median.is_finite() && c.median >= c.min && c.median <= 1e9,
                 &format!("{key}.median"),
-                c.median,
+                num(c.median),
                 &format!(
                     "a number in [min = {}, 1e9] (median = min makes every cost the minimum)",
-                    c.min
+                    num(c.min)
                 ),
             );
             self.check(
                 c.max.is_finite() && c.max >= c.min && c.max <= 1e9,
                 &format!("{key}.max"),
-                c.max,
-                &format!("a number in [min = {}, 1e9]", c.min),
+                num(c.max),
+                &format!("a number in [min = {}, 1e9]", num(c.min)),
             );
         }
         Cost {
@@ -424,6 +451,33 @@ fn all<T: Clone>(p: &WithDialog<T>, s: Service) -> T {
 /// Most accounts: beyond this a load would take hours and hundreds of GB here.
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
+/// Most characters of a chat type or an injection's name: they are labels, written in every
+/// row of the joint view (a megabyte-long one overflowed Arrow's 2 GB string buffers).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Most chat types: more than any platform has messengers, few enough to check cheaply.
+pub const MAX_CHAT_TYPES: usize = 1000;
+
+/// What is wrong with a label (a chat type, an injection's name) that is too long or holds a
+/// control character (NUL, ESC, BEL, CR, LF, DEL, C1 controls …): such text ends up in CSV files
+/// and terminals. `None` when it is fine.
+pub fn name_problem(s: &str, what: &str) -> Option<String> {
+    let n = s.chars().count();
+    if n > MAX_NAME_CHARS {
+        return Some(format!(
+            "{} is too long; allowed: {what} of at most {MAX_NAME_CHARS} printable characters",
+            shown(s)
+        ));
+    }
+    s.chars().find(|c| c.is_control()).map(|c| {
+        format!(
+            "{} holds the control character U+{:04X}; allowed: {what} of printable characters (no NUL, ESC, newline or other control characters)",
+            shown(s),
+            c as u32
+        )
+    })
+}
+
 pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config, Vec<ConfigError>> {
     let mut p = Problems::new(blame);
 
@@ -451,8 +505,11 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
     };
 
     let a = &raw.accounts;
+    // Checks derived from the number of accounts are skipped when it is itself out of range:
+    // their numbers would come from the absurd value and only repeat the problem.
+    let accounts_ok = (1..=MAX_ACCOUNTS).contains(&a.n_accounts);
     p.check(
-        (1..=MAX_ACCOUNTS).contains(&a.n_accounts),
+        accounts_ok,
         "accounts.n_accounts",
         a.n_accounts,
         &format!("a whole number in [1, {MAX_ACCOUNTS}]"),
@@ -471,7 +528,7 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
                 a.account_id_min, a.account_id_max
             ),
         );
-    } else if a.account_id_max - a.account_id_min < a.n_accounts.saturating_sub(1) {
+    } else if accounts_ok && a.account_id_max - a.account_id_min < a.n_accounts.saturating_sub(1) {
         p.push(
             "accounts.n_accounts",
             format!(
@@ -505,15 +562,30 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
             "is empty; allowed: a list of at least one chat type".into(),
         );
     }
-    for (i, t) in c.chat_types.iter().enumerate() {
+    if c.chat_types.len() > MAX_CHAT_TYPES {
+        p.push(
+            "chats.chat_types",
+            format!(
+                "has {} chat types; allowed: at most {MAX_CHAT_TYPES}",
+                c.chat_types.len()
+            ),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, t) in c.chat_types.iter().enumerate().take(MAX_CHAT_TYPES) {
         let key = format!("chats.chat_types[{i}]");
         if t.trim().is_empty() {
             p.push(
                 &key,
                 "is an empty name; allowed: a non-empty chat type such as whatsapp".into(),
             );
-        } else if c.chat_types[..i].contains(t) {
-            p.push(&key, format!("`{t}` appears twice; allowed: each chat type once"));
+        } else if let Some(problem) = name_problem(t, "a chat type") {
+            p.push(&key, problem);
+        } else if !seen.insert(t) {
+            p.push(
+                &key,
+                format!("{} appears twice; allowed: each chat type once", shown(t)),
+            );
         }
     }
     let chat_types: Vec<(String, f64)> = match &c.chat_type_weights {
@@ -529,8 +601,9 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
                     p.push(
                         &key,
                         format!(
-                            "`{name}` is not in chats.chat_types; {hint}allowed: {}",
-                            names.join(", ")
+                            "{} is not in chats.chat_types; {hint}allowed: {}",
+                            shown(name),
+                            names.iter().take(20).map(|n| shown(n)).collect::<Vec<_>>().join(", ")
                         ),
                     );
                 } else {
@@ -541,7 +614,10 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
                 if !w.contains_key(t) {
                     p.push(
                         "chats.chat_type_weights",
-                        format!("has no weight for chat type `{t}`; allowed: a weight for every chat type"),
+                        format!(
+                            "has no weight for chat type {}; allowed: a weight for every chat type",
+                            shown(t)
+                        ),
                     );
                 }
             }
@@ -601,7 +677,8 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
             "activity.q_clip_min",
             format!(
                 "{} is out of range; allowed: at most q_clip_max = {}",
-                act.q_clip_min, act.q_clip_max
+                num(act.q_clip_min),
+                num(act.q_clip_max)
             ),
         );
     }
@@ -724,8 +801,8 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
             p.check(
                 pr.max.is_finite() && pr.max >= pr.min && pr.max <= 1e9,
                 &format!("{key}.max"),
-                pr.max,
-                &format!("a number in [min = {}, 1e9]", pr.min),
+                num(pr.max),
+                &format!("a number in [min = {}, 1e9]", num(pr.min)),
             );
         }
         let pricing = Pricing {
@@ -777,11 +854,12 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
                 p.within(&key, rate, 0.0, 1000.0);
                 let count = (rate.clamp(0.0, 1000.0) * a.n_accounts as f64 / 1000.0).round();
                 p.check(
-                    count <= 10_000_000.0,
+                    count <= 10_000_000.0 || !accounts_ok,
                     &key,
-                    rate,
+                    num(rate),
                     &format!(
-                        "a rate giving at most 10000000 adoptions a month ({count} at {} accounts)",
+                        "a rate giving at most 10000000 adoptions a month ({} at {} accounts)",
+                        num(count),
                         a.n_accounts
                     ),
                 );
@@ -801,14 +879,14 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
         p.check(
             (0.0..=r.r30).contains(&r.r60),
             &format!("{rkey}.r60"),
-            r.r60,
-            &format!("a share in [0, r30 = {}] (shares cannot grow with time)", r.r30),
+            num(r.r60),
+            &format!("a share in [0, r30 = {}] (shares cannot grow with time)", num(r.r30)),
         );
         p.check(
             (0.0..=r.r60).contains(&r.r90),
             &format!("{rkey}.r90"),
-            r.r90,
-            &format!("a share in [0, r60 = {}] (shares cannot grow with time)", r.r60),
+            num(r.r90),
+            &format!("a share in [0, r60 = {}] (shares cannot grow with time)", num(r.r60)),
         );
         let post90 = paid(&m.post90_daily_churn, s);
         p.probability(&format!("services_model.post90_daily_churn.{n}"), post90);
@@ -856,7 +934,7 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
             "services.classifications_split",
             format!(
                 "qc + check_list = {} is out of range; allowed: shares summing to at most 1",
-                split.qc + split.check_list
+                num(split.qc + split.check_list)
             ),
         );
     }
@@ -883,15 +961,27 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
         0.0
     };
     let needed = f64::from(init.max) + arrivals + 10.0 * arrivals.sqrt() + 10.0;
-    if (1..=18).contains(&c.chat_id_digits) && a.n_accounts >= 1 {
+    let inputs_ok = !p.has_problem(&[
+        "dataset.start_date",
+        "dataset.end_date",
+        "accounts.n_accounts",
+        "accounts.activity_shape",
+        "chats.chat_id_digits",
+        "chat_lifecycle.initial_active_chats_per_account.max",
+        "chat_lifecycle.new_chats_lambda_per_account_day",
+        "activity.dow_multiplier",
+        "activity.month_multiplier",
+    ]);
+    if inputs_ok && accounts_ok && needed.is_finite() {
         let slots = 10f64.powi(c.chat_id_digits as i32) / a.n_accounts as f64;
         if slots < needed {
             p.push(
                 "chats.chat_id_digits",
                 format!(
-                    "{} digits leave room for {:.0} chats per account, but this config may create up to about {needed:.0}; allowed: more digits (or fewer accounts, arrivals or days)",
+                    "{} digits leave room for {} chats per account, but this config may create up to about {}; allowed: more digits (or fewer accounts, arrivals or days)",
                     c.chat_id_digits,
-                    slots.floor()
+                    num(slots.floor()),
+                    num(needed.round())
                 ),
             );
         }
@@ -911,7 +1001,16 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
     // An empty block is no block: the same effective config, hash and data.
     let no_block = anomalies.is_none();
     if !p.list.is_empty() {
-        return Err(p.list);
+        let mut list = p.list;
+        if list.len() > MAX_SHOWN {
+            let more = list.len() - MAX_SHOWN;
+            list.truncate(MAX_SHOWN);
+            list.push(ConfigError::plain(
+                &blame.names(),
+                format!("and {more} more problem(s); only the first {MAX_SHOWN} are shown"),
+            ));
+        }
+        return Err(list);
     }
     // The effective config shows the counts a relative adoption rate gave.
     let adopters = m.new_adopters_per_1000_accounts.is_some().then(|| {

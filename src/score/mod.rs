@@ -97,7 +97,7 @@ impl Rule {
     pub fn describe(self) -> String {
         match self {
             Rule::Flag => "the flag column".into(),
-            Rule::Threshold(t) => format!("score >= {t}"),
+            Rule::Threshold(t) => format!("score >= {}", crate::config::num(t)),
             Rule::TopK(k) => format!("the top {k} scores"),
             Rule::BestF1 => "the best-F1 threshold (optimistic: chosen with the labels)".into(),
         }

@@ -32,6 +32,13 @@ pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
+/// The default config with `from` replaced by `to` (which must occur).
+pub fn variant(from: &str, to: &str) -> String {
+    let text = usage_gen::config::DEFAULT_CONFIG;
+    assert!(text.contains(from), "{from:?} not in the default config");
+    text.replacen(from, to, 1)
+}
+
 /// Loads the sample config (plus extra args) into `dir/name.duckdb`.
 pub fn load_sample(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let db = dir.join(format!("{name}.duckdb"));
