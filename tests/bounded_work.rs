@@ -331,3 +331,49 @@ fn predictions_problems_are_reported_where_they_are() {
         "{err}"
     );
 }
+
+#[test]
+fn a_write_failing_under_duckdb_reads_as_text_not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = load_sample(dir.path(), "s", &[]);
+    let out = dir.path().join("rz.csv");
+    // A file-size limit fails DuckDB's write as a full disk does (EFBIG instead of ENOSPC).
+    let (code, err) = run_redirected(
+        &[
+            "detect",
+            "--db",
+            path_str(&db),
+            "--method",
+            "rolling_z",
+            "--out",
+            path_str(&out),
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(&out).unwrap();
+    let gen_bin = env!("CARGO_BIN_EXE_gen");
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 100; exec \"$0\" \"$@\"")
+        .arg(gen_bin)
+        .args([
+            "detect",
+            "--db",
+            path_str(&db),
+            "--method",
+            "rolling_z",
+            "--out",
+            path_str(&out),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("Could not write file") && err.contains("File too large") && !err.contains("exception_type"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
