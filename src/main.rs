@@ -33,6 +33,11 @@ enum Command {
     Bench(cmd::bench::Args),
 }
 
+/// Runs before Rust's runtime reopens a closed standard output on /dev/null (see `stdio`).
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = usage_gen::stdio::note_closed_stdout;
+
 fn main() -> ExitCode {
     usage_gen::signals::install();
     let cli = match Cli::try_parse() {
@@ -72,9 +77,19 @@ fn main() -> ExitCode {
             if let Some(i) = msg.find("\n\nPossible solutions:") {
                 msg.truncate(i);
             }
+            // DuckDB sometimes nests an error as its JSON form (a write failing on a full disk).
+            msg = usage_gen::db::output::unwrap_json_errors(&msg);
             if msg.contains("Out of Memory Error") {
                 msg.push_str("\n(allowed: a larger --memory-limit, such as 1GB)");
             }
+            // Values quoted from the data must not drive the terminal: controls but line breaks and tabs spelled out.
+            let msg: String = msg
+                .split_inclusive(['\n', '\t'])
+                .map(|part| {
+                    let end = part.trim_end_matches(['\n', '\t']);
+                    format!("{}{}", usage_gen::db::output::escape_controls(end), &part[end.len()..])
+                })
+                .collect();
             usage_gen::err!("error: {msg}");
             ExitCode::from(2)
         }

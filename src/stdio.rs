@@ -3,12 +3,80 @@
 //! only ends the output: [`closed`] turns true, later writes are dropped, and the command exits
 //! as its work decides (0 when the work was done). Every user-facing line of the binary goes
 //! through the [`out!`](crate::out) and [`err!`](crate::err) macros or [`Stdout`].
+//!
+//! A standard output that cannot be written is an error (exit 2), not silence: one closed when
+//! gen started (`gen sql … >&-`) — which Rust's runtime quietly reopens on `/dev/null` before
+//! `main`, so [`note_closed_stdout`] records it earlier, from the binary's `.init_array` — and one
+//! open only for reading (`1</dev/null`, EBADF on write, which `std::io::stdout` would swallow:
+//! writes here go to descriptor 1 directly).
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// Descriptor 1 was closed when the process started.
+static STDOUT_MISSING: AtomicBool = AtomicBool::new(false);
+/// One writer at a time on descriptor 1.
+static STDOUT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Records whether descriptor 1 is closed. Called from the binary's `.init_array`, before Rust's
+/// runtime opens `/dev/null` on a closed standard descriptor (after that, a closed standard output
+/// looks like `> /dev/null`).
+pub extern "C" fn note_closed_stdout() {
+    // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags; it has no preconditions.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_MISSING.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Why standard output cannot be written, when that is known before writing: closed when gen
+/// started, or open only for reading.
+fn unusable() -> Option<&'static str> {
+    if STDOUT_MISSING.load(Ordering::Relaxed) {
+        return Some("standard output is closed (>&-)");
+    }
+    // SAFETY: fcntl(F_GETFL) only reads the descriptor's flags.
+    let flags = unsafe { libc::fcntl(1, libc::F_GETFL) };
+    (flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDONLY).then_some("standard output is open only for reading")
+}
+
+/// An error unless standard output can be written: commands whose result goes there check it
+/// before any work, so that a `>&-` fails at once instead of after the work.
+pub fn require_stdout() -> anyhow::Result<()> {
+    match unusable() {
+        Some(why) => anyhow::bail!(
+            "{why}, so the result could not be printed; allowed: an open standard output, such as `> FILE` or `> /dev/null`"
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Descriptor 1 as a file whose errors are reported (`std::io::stdout` takes EBADF for success).
+fn fd1() -> std::mem::ManuallyDrop<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: descriptor 1 is open for the life of the process (Rust's runtime opens /dev/null on
+    // it if it was closed); ManuallyDrop never closes it.
+    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) })
+}
+
+/// Descriptor 1 as a writer that reports every failure (EBADF and a closed pipe included), for
+/// bulk output that stops on error by itself (`gen export --out -`).
+pub struct RawStdout;
+
+impl Write for RawStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(why) = unusable() {
+            return Err(io::Error::other(why));
+        }
+        let _one = STDOUT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        fd1().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The first failure to write standard output other than a closed pipe (a full disk behind
 /// `> file`), taken once: `main` turns it into exit 2.
@@ -27,8 +95,14 @@ pub fn write_out(text: &[u8]) -> io::Result<()> {
     if closed() {
         return Ok(());
     }
-    let mut out = io::stdout().lock();
-    match out.write_all(text).and_then(|()| out.flush()) {
+    let written = match unusable() {
+        Some(why) => Err(io::Error::other(why)),
+        None => {
+            let _one = STDOUT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+            fd1().write_all(text)
+        }
+    };
+    match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
             Ok(())

@@ -1,5 +1,6 @@
 //! `gen check`: re-run every validation check on an existing database, record the results in
-//! `check_results`, and exit 1 if any fails.
+//! `check_results` (unless `--no-record`, which only reads the database: a read-only file or
+//! medium), and exit 1 if any fails.
 
 use std::process::ExitCode;
 
@@ -13,17 +14,42 @@ use crate::db;
 pub struct Args {
     #[command(flatten)]
     db: DbArgs,
+    /// Do not record the results in check_results (the database is then only read, so a
+    /// read-only file or medium can be checked).
+    #[arg(long)]
+    no_record: bool,
     #[command(flatten)]
     memory: MemoryArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let (conn, _spill) = db::open_rw_dataset(&args.db.db, &args.memory.memory_limit, "check")?;
-    let _interrupt = crate::signals::interrupt_on_signal(&conn);
-    conn.execute_batch("BEGIN TRANSACTION")
-        .context("starting a transaction")?;
-    let outcomes = db::checks::run_all(&conn)?;
-    conn.execute_batch("COMMIT").context("recording check results")?;
+    // The results go to standard output: a closed one fails now, before any work or record.
+    crate::stdio::require_stdout()?;
+    let outcomes = if args.no_record {
+        let spill = db::SpillDir::in_temp();
+        let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
+        db::require_dataset(&conn, &args.db.db)?;
+        let _interrupt = crate::signals::interrupt_on_signal(&conn);
+        db::checks::run_only(&conn)?
+    } else {
+        let (conn, _spill) = db::open_rw_dataset(&args.db.db, &args.memory.memory_limit, "check").map_err(|e| {
+            let msg = format!("{e:#}");
+            if ["Permission denied", "Read-only file system", "read-only"]
+                .iter()
+                .any(|r| msg.contains(r))
+            {
+                anyhow::anyhow!("{msg}; allowed: --no-record to run the checks without recording them")
+            } else {
+                e
+            }
+        })?;
+        let _interrupt = crate::signals::interrupt_on_signal(&conn);
+        conn.execute_batch("BEGIN TRANSACTION")
+            .context("starting a transaction")?;
+        let outcomes = db::checks::run_all(&conn)?;
+        conn.execute_batch("COMMIT").context("recording check results")?;
+        outcomes
+    };
     let mut b = tabled::builder::Builder::default();
     b.push_record(["check", "result", "violations", "seconds"]);
     for c in &outcomes {

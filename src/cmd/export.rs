@@ -194,6 +194,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // A name the file system refuses shows now, not after the work.
     out.probe()?;
     if out.is_stdout() {
+        crate::stdio::require_stdout()?;
         refuse_appending_stdout()?;
     }
     // Both outputs are checked before either is written.
@@ -270,7 +271,7 @@ pub fn copy(
             },
         };
         let sink: crate::fastexport::Sink = if out.is_stdout() {
-            Box::new(std::io::stdout())
+            Box::new(crate::stdio::RawStdout)
         } else {
             Box::new(
                 std::fs::OpenOptions::new()

@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::{DbArgs, MemoryArgs};
+use crate::db::output::escape_controls;
 use crate::db::{self, SpillDir};
 use crate::score::predictions::{self, Predictions, Source};
 use crate::score::{self, Grain, Metric, Options, Outcome, Rule};
@@ -249,10 +250,11 @@ pub fn wide(metrics: &[Metric], markdown: bool, legacy_pa: bool) -> String {
         let key = (m.grain, m.breakdown.as_str(), m.breakdown_value.as_str());
         if last != Some(key) {
             last = Some(key);
+            // Group names come from the data (a chat type may hold ESC): spelled out for the terminal.
             let mut row = vec![
                 m.grain.name().to_string(),
-                m.breakdown.clone(),
-                m.breakdown_value.clone(),
+                escape_controls(&m.breakdown).into_owned(),
+                escape_controls(&m.breakdown_value).into_owned(),
             ];
             row.extend(columns.iter().map(|_| "–".to_string()));
             rows.push(row);

@@ -262,12 +262,48 @@ fn borrowed(r: &[Option<String>]) -> Vec<Option<&str>> {
     r.iter().map(|v| v.as_deref()).collect()
 }
 
-/// An aligned table of `rows` under `header`.
+/// `s` with its control characters spelled out as DuckDB's CLI shows them in a table (`\n`, `\t`,
+/// `\r`, `\e` for ESC, `\a`, `\b`, `\v`, `\f`, and `\` with the decimal code for the others),
+/// so that data cannot move the cursor, recolour or retitle the reader's terminal. DEL and the C1
+/// controls (U+0080–U+009F, which some terminals obey as ESC sequences) are spelled out too,
+/// where DuckDB's CLI passes them. A backslash stays as it is: the exact value is what
+/// `--format csv` or `json` prints.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control();
+    if !s.contains(control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if control(c) => {
+                out.push('\\');
+                out.push_str(&(c as u32).to_string());
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// An aligned table of `rows` under `header`, control characters spelled out
+/// ([`escape_controls`]).
 pub fn table(header: &Header, rows: &[Vec<Option<String>>]) -> String {
     let mut b = tabled::builder::Builder::default();
-    b.push_record(header.columns.iter().cloned());
+    b.push_record(header.columns.iter().map(|c| escape_controls(c).into_owned()));
     for r in rows {
-        b.push_record(r.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())));
+        b.push_record(r.iter().map(|v| {
+            v.as_deref()
+                .map_or_else(|| "NULL".into(), |v| escape_controls(v).into_owned())
+        }));
     }
     let mut t = b.build();
     t.with(tabled::settings::Style::sharp());
@@ -342,6 +378,40 @@ pub fn json_end(any_rows: bool) -> &'static str {
     if any_rows { "\n]\n" } else { "]\n" }
 }
 
+/// `msg` with each error DuckDB nested in its JSON form (`{"exception_type":"IO",
+/// "exception_message":"…",…}`, as it re-raises some errors caught in a worker, such as a write
+/// failing on a full disk) replaced by its message; a JSON form that is the whole message keeps
+/// DuckDB's usual `<type> Error: ` before it.
+pub fn unwrap_json_errors(msg: &str) -> String {
+    const START: &str = "{\"exception_type\"";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(START) {
+        out.push_str(&rest[..i]);
+        let mut objects =
+            serde_json::Deserializer::from_str(&rest[i..]).into_iter::<serde_json::Map<String, serde_json::Value>>();
+        let field = |o: &serde_json::Map<String, serde_json::Value>, k: &str| {
+            o.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+        };
+        match objects.next() {
+            Some(Ok(o)) if o.contains_key("exception_message") => {
+                let text = unwrap_json_errors(&field(&o, "exception_message"));
+                if out.trim().is_empty() {
+                    out.push_str(&format!("{} Error: ", field(&o, "exception_type")));
+                }
+                out.push_str(&text);
+                rest = &rest[i + objects.byte_offset()..];
+            }
+            _ => {
+                out.push_str(START);
+                rest = &rest[i + START.len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether an error is a closed pipe (the reader went away).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -373,6 +443,49 @@ mod tests {
             render(&grid(), Format::Json),
             "[\n  {\"name\": \"a,\\\"b\\\"\", \"n\": 1.5},\n  {\"name\": null, \"n\": null}\n]\n"
         );
+    }
+
+    #[test]
+    fn tables_spell_out_control_characters() {
+        assert_eq!(escape_controls("plain ✓"), "plain ✓");
+        assert_eq!(
+            escape_controls("\u{1b}[31mRED\u{7}\r\n\t\0\u{1}\u{7f}\u{9b}x\\e"),
+            "\\e[31mRED\\a\\r\\n\\t\\0\\1\\127\\155x\\e"
+        );
+        let header = Header {
+            columns: vec!["a\u{1b}]0;title\u{7}".into()],
+            numeric: vec![false],
+        };
+        let t = table(&header, &[vec![Some("\u{1b}[2J".into())], vec![None]]);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t}");
+        assert!(
+            t.contains("a\\e]0;title\\a") && t.contains("\\e[2J") && t.contains("NULL"),
+            "{t}"
+        );
+        // CSV and JSON keep the exact value.
+        let g = Grid {
+            columns: vec!["v".into()],
+            numeric: vec![false],
+            rows: vec![vec![Some("\u{1b}x".into())]],
+        };
+        assert_eq!(render(&g, Format::Csv), "v\n\u{1b}x\n");
+        assert!(render(&g, Format::Json).contains("\\u001bx"));
+    }
+
+    #[test]
+    fn nested_json_errors_read_as_text() {
+        let json = r#"{"exception_type":"IO","exception_message":"Could not write file \"x.csv\": No space left on device","errno":"28"}"#;
+        assert_eq!(
+            unwrap_json_errors(json),
+            "IO Error: Could not write file \"x.csv\": No space left on device"
+        );
+        assert_eq!(
+            unwrap_json_errors(&format!("writing p.csv: {json} (more)")),
+            "writing p.csv: Could not write file \"x.csv\": No space left on device (more)"
+        );
+        for plain in ["Binder Error: x", "{\"exception_type\": broken", ""] {
+            assert_eq!(unwrap_json_errors(plain), plain);
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   turns a `CREATE TEMP TABLE`, `LOAD` or `CHECKPOINT` away with a clear message).
 //!
 //! Spilling (a large sort beyond the memory limit) goes to a private directory under the system
-//! temp directory, removed when the command ends.
+//! temp directory, removed when the command ends, and is capped by DuckDB's
+//! `max_temp_directory_size` (set before the lock, so the statement cannot raise it): one query
+//! cannot fill a shared `/tmp`.
 
 use std::ffi::{CStr, CString};
 use std::path::Path;
@@ -22,8 +24,9 @@ use duckdb::{AccessMode, Connection, ffi};
 
 use super::SpillDir;
 
-/// Opens `path` read-only inside the sandbox, with DuckDB's buffers capped at `memory_limit`.
-pub fn open(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connection> {
+/// Opens `path` read-only inside the sandbox, with DuckDB's buffers capped at `memory_limit` and
+/// its spill files at `max_temp_size` (sizes as DuckDB reads them, such as 300MB).
+pub fn open(path: &Path, memory_limit: &str, max_temp_size: &str, spill: &SpillDir) -> Result<Connection> {
     super::require_file(path)?;
     // The real path: DuckDB's file access check allows the database and its WAL by the name it was
     // opened with, and a symlink's WAL lives beside its target.
@@ -39,6 +42,12 @@ pub fn open(path: &Path, memory_limit: &str, spill: &SpillDir) -> Result<Connect
         .and_then(|c| c.enable_external_access(false))
         .context("configuring DuckDB's sandbox")?;
     let conn = super::open_with(path, config)?;
+    // Set on the open database: given in the config, DuckDB reports it but does not apply it.
+    conn.execute_batch(&format!(
+        "SET max_temp_directory_size = '{}'",
+        max_temp_size.replace('\'', "''")
+    ))
+    .with_context(|| format!("setting DuckDB's spill budget to {max_temp_size}"))?;
     conn.execute_batch("SET lock_configuration = true")
         .context("locking DuckDB's configuration")?;
     Ok(conn)

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use duckdb::{Connection, OptionalExt};
 
 use super::{Grain, services};
+use crate::db::output::escape_controls;
 
 /// Where predictions come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,41 +64,50 @@ pub fn check_table_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The rows read before the whole input, so that a problem near the top (a duplicate at line 2,050
+/// of a 30 M-row file) is reported without reading the rest: each stage reads the first rows
+/// again (at most about a million more than one whole read), the last reads everything.
+const STAGES: [Option<u64>; 3] = [Some(1 << 16), Some(1 << 20), None];
+
 /// Reads and checks predictions at `grain` into `_gen_score_input`; `_gen_score_units` must exist.
+/// DuckDB reads them within its memory limit, spilling beyond it (the CSV's lines are counted
+/// here a buffer at a time, only to name the line of a problem).
 pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predictions> {
     let shown = source.shown();
     let (relation, csv) = relation(conn, source)?;
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE _gen_score_raw AS SELECT * FROM {relation}"
-    ))
-    .map_err(|e| {
-        if let (Source::File(path), true) = (source, csv)
-            && let Some((line, n, header)) = csv_ragged(path)
-        {
-            return anyhow::anyhow!(
-                "{shown}, line {line}: {n} fields where the header has {header}; allowed: the header's fields in every row"
-            );
+    let csv_path = match source {
+        Source::File(path) if csv => Some(path.as_path()),
+        _ => None,
+    };
+    let read_error = |e: duckdb::Error| {
+        let msg = e.to_string();
+        if let Some(path) = csv_path {
+            if let Some((line, n, header)) = csv_ragged(path) {
+                return anyhow::anyhow!(
+                    "{shown}, line {line}: {n} fields where the header has {header}; allowed: the header's fields in every row"
+                );
+            }
+            if msg.contains("Maximum line size")
+                && let Some((line, bytes)) = csv_long_line(path, MAX_LINE_SIZE)
+            {
+                return anyhow::anyhow!(
+                    "{shown}, line {line}: a row of {bytes} bytes; allowed: rows of at most {MAX_LINE_SIZE} bytes"
+                );
+            }
         }
         let what = match (source, csv) {
             (Source::Table(_), _) => "allowed: a table or view that can be read",
             (_, true) => "allowed: a UTF-8 CSV file with a header row and the same fields in every row",
             (_, false) => "allowed: a Parquet file",
         };
-        anyhow::anyhow!("reading predictions {shown}: {}; {what}", first_line(&e.to_string()))
-    })?;
-    let position = |rowid: i64| match source {
-        Source::File(path) if csv => match csv_line(path, rowid) {
-            Some(line) => format!("line {line}"),
-            None => format!("row {}", rowid + 1),
-        },
-        _ => format!("row {}", rowid + 1),
+        anyhow::anyhow!("reading predictions {shown}: {}; {what}", first_line(&msg))
+    };
+    let position = |rowid: i64| match csv_path.and_then(|path| csv_line(path, rowid)) {
+        Some(line) => format!("line {line}"),
+        None => format!("row {}", rowid + 1),
     };
     let at = |rowid: i64| format!("{shown}, {}", position(rowid));
 
-    let columns: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT column_name FROM (DESCRIBE _gen_score_raw)")?;
-        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
-    };
     let keys = grain.keys();
     let optional: &[&str] = match grain {
         Grain::AccountServiceDay => &["score", "flag"],
@@ -105,18 +115,55 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         _ => &["score", "flag", "service"],
     };
     let allowed: Vec<&str> = keys.iter().chain(optional).copied().collect();
+    let unknown = |columns: &[String]| -> Result<()> {
+        let mut unknown = columns.iter().filter(|c| !allowed.contains(&c.as_str()));
+        let Some(c) = unknown.next() else { return Ok(()) };
+        let hint = allowed
+            .iter()
+            .find(|a| strsim::levenshtein(a, c) <= 2)
+            .map(|a| format!(" (did you mean `{a}`?)"))
+            .unwrap_or_default();
+        let others = match unknown.count() {
+            0 => String::new(),
+            n => format!(" (and {n} more unknown)"),
+        };
+        bail!(
+            "{shown}: unknown column `{}`{hint}{others}; allowed at --grain {}: {}",
+            escape_controls(c),
+            grain.name(),
+            allowed.join(", ")
+        )
+    };
+    // A header far wider than any grain allows is refused from its own text: DuckDB's sniffer
+    // would need gigabytes for 10,000 columns before naming one.
+    if let Some(header) = csv_path.and_then(csv_header)
+        && header.len() > 2 * allowed.len()
+    {
+        unknown(&header)?;
+        bail!(
+            "{shown}: {} columns; allowed at --grain {}: each of {} at most once",
+            header.len(),
+            grain.name(),
+            allowed.join(", ")
+        );
+    }
+    // The columns first, as DuckDB binds the input (its sniffer reads a sample, not the rows).
+    let columns: Vec<String> = (|| {
+        let mut stmt = conn.prepare(&format!("SELECT column_name FROM (DESCRIBE SELECT * FROM {relation})"))?;
+        stmt.query_map([], |r| r.get(0))?.collect::<duckdb::Result<_>>()
+    })()
+    .map_err(read_error)?;
     if let [only] = columns.as_slice()
         && only.contains([',', ';', '\t', '|'])
     {
-        if let Source::File(path) = source
-            && let Some((line, n, header)) = csv_ragged(path)
-        {
+        if let Some((line, n, header)) = csv_path.and_then(csv_ragged) {
             bail!(
                 "{shown}, line {line}: {n} fields where the header has {header}; allowed: the header's fields in every row"
             );
         }
         bail!(
-            "{shown}: the header `{only}` does not split into columns like the rows do (a row with more or fewer fields than the header, or a trailing separator); allowed: the same fields in every row"
+            "{shown}: the header `{}` does not split into columns like the rows do (a row with more or fewer fields than the header, or a trailing separator); allowed: the same fields in every row",
+            escape_controls(only)
         );
     }
     for c in &columns {
@@ -124,7 +171,10 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             && n.chars().all(|d| d.is_ascii_digit())
             && columns.iter().any(|x| x == base)
         {
-            bail!("{shown}: column `{base}` appears more than once; allowed: each column once");
+            bail!(
+                "{shown}: column `{}` appears more than once; allowed: each column once",
+                escape_controls(base)
+            );
         }
         if c.starts_with("column") && c[6..].chars().all(|d| d.is_ascii_digit()) && !c[6..].is_empty() {
             bail!(
@@ -134,20 +184,7 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             );
         }
     }
-    for c in &columns {
-        if !allowed.contains(&c.as_str()) {
-            let hint = allowed
-                .iter()
-                .find(|a| strsim::levenshtein(a, c) <= 2)
-                .map(|a| format!(" (did you mean `{a}`?)"))
-                .unwrap_or_default();
-            bail!(
-                "{shown}: unknown column `{c}`{hint}; allowed at --grain {}: {}",
-                grain.name(),
-                allowed.join(", ")
-            );
-        }
-    }
+    unknown(&columns)?;
     let has = |c: &str| columns.iter().any(|x| x == c);
     for k in keys {
         if !has(k) {
@@ -161,10 +198,6 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
     let (has_score, has_flag) = (has("score"), has("flag"));
     if !has_score && !has_flag {
         bail!("{shown}: missing column `score` or `flag`; allowed: either or both (score a number, flag 0 or 1)");
-    }
-    let rows: i64 = conn.query_row("SELECT count(*) FROM _gen_score_raw", [], |r| r.get(0))?;
-    if rows == 0 {
-        bail!("{shown}: no predictions (a header and no rows); allowed: at least one row");
     }
 
     // Every value, column by column: (column, condition of a bad value, problem, what is allowed).
@@ -227,34 +260,6 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
             format!("{} or empty", names.join(", ")),
         ));
     }
-    // One pass over the rows for every rule: the first row breaking each, and how many do.
-    let probes: Vec<String> = rules
-        .iter()
-        .map(|(_, cond, _, _)| format!("min(rowid) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond})"))
-        .collect();
-    let found: Vec<(Option<i64>, i64)> = conn
-        .query_row(&format!("SELECT {} FROM _gen_score_raw", probes.join(", ")), [], |r| {
-            (0..rules.len())
-                .map(|i| Ok((r.get(2 * i)?, r.get(2 * i + 1)?)))
-                .collect()
-        })
-        .with_context(|| format!("checking {shown}'s values"))?;
-    if let Some(((col, _, problem, what), (Some(rowid), n))) =
-        rules.iter().zip(found).find(|(_, (first, _))| first.is_some())
-    {
-        let value: Option<String> = conn.query_row(
-            &format!("SELECT {col}::VARCHAR FROM _gen_score_raw WHERE rowid = ?"),
-            [rowid],
-            |r| r.get(0),
-        )?;
-        let value = value.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into());
-        let more = if n > 1 {
-            format!(" ({n} rows like it)")
-        } else {
-            String::new()
-        };
-        bail!("{}: {col} {value} {problem}{more}; allowed: {what}", at(rowid));
-    }
 
     // Normalised: the four key columns of _gen_score_units ('' and -1 where the grain has none).
     let text = |c: &str| format!("trim({c}::VARCHAR)");
@@ -286,100 +291,146 @@ pub fn read(conn: &Connection, source: &Source, grain: Grain) -> Result<Predicti
         _ if has("service") => format!("nullif({}, '')", text("service")),
         _ => "NULL::VARCHAR".into(),
     };
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE _gen_score_input AS
-         SELECT rowid AS row_id, {account} AS account_id, CAST(trim(date::VARCHAR) AS DATE) AS date,
-                {service} AS service, {chat} AS chat_id, {score} AS score, {flag} AS flag, {pservice} AS pservice
-         FROM _gen_score_raw"
-    ))
-    .with_context(|| format!("normalising {shown}"))?;
+    // One pass over the rows for every rule: the first row breaking each, and how many do.
+    let probes: Vec<String> = rules
+        .iter()
+        .map(|(_, cond, _, _)| format!("min(rowid) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond})"))
+        .collect();
 
-    let key = "account_id, date, service, chat_id";
-    let dup: Option<(i64, i64)> = conn
-        .query_row(
-            &format!(
-                "SELECT min(row_id), count(*) OVER () FROM _gen_score_input GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
-            ),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .context("looking for duplicate units")?;
-    if let Some((first, n)) = dup {
-        let next: i64 = conn.query_row(
-            "SELECT min(d.row_id) FROM _gen_score_input d, (SELECT * FROM _gen_score_input WHERE row_id = ?) f
-             WHERE d.row_id > f.row_id AND d.account_id IS NOT DISTINCT FROM f.account_id
-               AND d.date = f.date AND d.service = f.service AND d.chat_id = f.chat_id",
-            [first],
-            |r| r.get(0),
-        )?;
-        let unit = describe_unit(conn, first)?;
-        let hint = if grain == Grain::AccountDay && has("service") {
-            " (one row per service? that is --grain account_service_day)"
-        } else {
-            ""
+    for stage in STAGES {
+        let limit = stage.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE _gen_score_raw AS SELECT * FROM {relation}{limit}"
+        ))
+        .map_err(read_error)?;
+        let rows: i64 = conn.query_row("SELECT count(*) FROM _gen_score_raw", [], |r| r.get(0))?;
+        // Whether this stage read everything; otherwise counts are of the rows read so far.
+        let whole = stage.is_none_or(|n| (rows as u64) < n);
+        let more = |n: i64, what: &str| match (n > 1, whole) {
+            (false, _) => String::new(),
+            (true, true) => format!(" ({n} {what})"),
+            (true, false) => format!(" (at least {n} {what})"),
         };
-        bail!(
-            "{}: {unit} appears again at {}{}{hint}; allowed: one row per unit of --grain {}",
-            at(first),
-            position(next),
-            if n > 1 {
-                format!(" ({n} units appear more than once)")
+        if rows == 0 {
+            bail!("{shown}: no predictions (a header and no rows); allowed: at least one row");
+        }
+
+        let found: Vec<(Option<i64>, i64)> = conn
+            .query_row(&format!("SELECT {} FROM _gen_score_raw", probes.join(", ")), [], |r| {
+                (0..rules.len())
+                    .map(|i| Ok((r.get(2 * i)?, r.get(2 * i + 1)?)))
+                    .collect()
+            })
+            .with_context(|| format!("checking {shown}'s values"))?;
+        if let Some(((col, _, problem, what), (Some(rowid), n))) =
+            rules.iter().zip(found).find(|(_, (first, _))| first.is_some())
+        {
+            let value: Option<String> = conn.query_row(
+                &format!("SELECT {col}::VARCHAR FROM _gen_score_raw WHERE rowid = ?"),
+                [rowid],
+                |r| r.get(0),
+            )?;
+            let value = value
+                .map(|v| format!("`{}`", escape_controls(&v)))
+                .unwrap_or_else(|| "(empty)".into());
+            bail!(
+                "{}: {col} {value} {problem}{}; allowed: {what}",
+                at(rowid),
+                more(n, "rows like it")
+            );
+        }
+
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE _gen_score_input AS
+             SELECT rowid AS row_id, {account} AS account_id, CAST(trim(date::VARCHAR) AS DATE) AS date,
+                    {service} AS service, {chat} AS chat_id, {score} AS score, {flag} AS flag, {pservice} AS pservice
+             FROM _gen_score_raw;
+             DROP TABLE _gen_score_raw"
+        ))
+        .with_context(|| format!("normalising {shown}"))?;
+
+        // The first row that repeats an earlier unit (a reader going down the file meets it
+        // there), and that unit's first row: every unit's first row is kept by DuckDB's
+        // aggregate, which spills beyond the memory limit.
+        let dup: Option<(i64, i64, i64)> = conn
+            .query_row(
+                "WITH d AS (
+                     SELECT account_id, date, service, chat_id, min(row_id) AS first
+                     FROM _gen_score_input GROUP BY ALL HAVING count(*) > 1)
+                 SELECT p.row_id, d.first, (SELECT count(*) FROM d)
+                 FROM _gen_score_input p JOIN d
+                   ON p.account_id IS NOT DISTINCT FROM d.account_id AND p.date = d.date
+                  AND p.service = d.service AND p.chat_id = d.chat_id AND p.row_id > d.first
+                 ORDER BY p.row_id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .context("looking for duplicate units")?;
+        if let Some((again, first, n)) = dup {
+            let unit = describe_unit(conn, first)?;
+            let hint = if grain == Grain::AccountDay && has("service") {
+                " (one row per service? that is --grain account_service_day)"
             } else {
-                String::new()
-            },
-            grain.name()
-        );
-    }
+                ""
+            };
+            bail!(
+                "{}: {unit} appears again at {}{}{hint}; allowed: one row per unit of --grain {}",
+                at(first),
+                position(again),
+                more(n, "units appear more than once"),
+                grain.name()
+            );
+        }
 
-    // Every unit must be one of the dataset's (at chat_day, an account_id given must own the chat).
-    let same_account = if grain == Grain::ChatDay && !has("account_id") {
-        ""
-    } else {
-        "AND u.account_id = p.account_id"
-    };
-    let outside: Option<(i64, i64)> = conn
-        .query_row(
-            &format!(
-                "SELECT min(row_id), count(*) FROM _gen_score_input p
-                 WHERE NOT EXISTS (SELECT 1 FROM _gen_score_units u
-                     WHERE u.date = p.date AND u.service = p.service AND u.chat_id = p.chat_id {same_account})
-                 HAVING count(*) > 0"
-            ),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .context("matching the predictions to the dataset's units")?;
-    if let Some((row, n)) = outside {
-        let unit = describe_unit(conn, row)?;
-        let more = if n > 1 {
-            format!(" ({n} rows like it)")
+        // Every unit must be one of the dataset's (at chat_day, an account_id given must own the chat).
+        let same_account = if grain == Grain::ChatDay && !has("account_id") {
+            ""
         } else {
-            String::new()
+            "AND u.account_id = p.account_id"
         };
-        bail!(
-            "{}: {unit} is not a unit of the dataset{more}; allowed at --grain {}: {}",
-            at(row),
-            grain.name(),
-            units_help(grain)
-        );
+        let outside: Option<(i64, i64)> = conn
+            .query_row(
+                &format!(
+                    "SELECT min(row_id), count(*) FROM _gen_score_input p
+                     WHERE NOT EXISTS (SELECT 1 FROM _gen_score_units u
+                         WHERE u.date = p.date AND u.service = p.service AND u.chat_id = p.chat_id {same_account})
+                     HAVING count(*) > 0"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .context("matching the predictions to the dataset's units")?;
+        if let Some((row, n)) = outside {
+            let unit = describe_unit(conn, row)?;
+            bail!(
+                "{}: {unit} is not a unit of the dataset{}; allowed at --grain {}: {}",
+                at(row),
+                more(n, "rows like it"),
+                grain.name(),
+                units_help(grain)
+            );
+        }
+        if !whole {
+            continue;
+        }
+        if grain == Grain::ChatDay && !has("account_id") {
+            conn.execute_batch(
+                "UPDATE _gen_score_input p SET account_id = u.account_id FROM _gen_score_units u
+                 WHERE u.chat_id = p.chat_id AND u.date = p.date",
+            )
+            .context("finding each chat's account")?;
+        }
+        let sha256 = hash(conn).context("hashing the predictions")?;
+        return Ok(Predictions {
+            rows: rows as u64,
+            has_score,
+            has_flag,
+            sha256,
+        });
     }
-    if grain == Grain::ChatDay && !has("account_id") {
-        conn.execute_batch(
-            "UPDATE _gen_score_input p SET account_id = u.account_id FROM _gen_score_units u
-             WHERE u.chat_id = p.chat_id AND u.date = p.date",
-        )
-        .context("finding each chat's account")?;
-    }
-
-    let sha256 = hash(conn).context("hashing the predictions")?;
-    Ok(Predictions {
-        rows: rows as u64,
-        has_score,
-        has_flag,
-        sha256,
-    })
+    unreachable!("the last stage reads the whole input")
 }
 
 /// SHA-256 of the normalised predictions: one line per unit in key order, the fields account_id,
@@ -449,65 +500,158 @@ fn relation(conn: &Connection, source: &Source) -> Result<(String, bool)> {
     }
 }
 
-/// The records of a CSV file as DuckDB reads them: (line where each starts, fields), the header
-/// first. Blank lines and lines starting with `#` are skipped; a quoted field may span lines.
-fn csv_records(path: &Path) -> Option<Vec<(usize, usize)>> {
-    let bytes = std::fs::read(path).ok()?;
-    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+/// DuckDB's longest CSV row by default (`max_line_size`), in bytes.
+const MAX_LINE_SIZE: u64 = 2_000_000;
+
+/// One record of a CSV file as DuckDB reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Record {
+    /// The line where it starts (1 = the file's first).
+    line: usize,
+    fields: usize,
+    /// Its length in bytes, line breaks inside quotes included.
+    bytes: u64,
+}
+
+/// Calls `each` with the records of a CSV file as DuckDB reads them, the header first, until it
+/// returns false; the file is read a buffer at a time, so memory does not grow with it. Blank
+/// lines and lines starting with `#` are skipped; a quoted field may span lines. None if the file
+/// cannot be read.
+fn scan_records(path: &Path, mut each: impl FnMut(Record) -> bool) -> Option<()> {
+    use std::io::{BufRead, Read};
+    // The delimiter: the separator the header (its first MB) holds most of.
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .ok()?;
+    let header_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let delimiter = [b',', b';', b'\t', b'|']
         .into_iter()
-        .max_by_key(|d| bytes[..header_end].iter().filter(|&&b| b == *d).count())?;
-    let mut records = Vec::new();
-    let (mut line, mut start, mut fields) = (1usize, 1usize, 1usize);
+        .max_by_key(|d| head[..header_end].iter().filter(|&&b| b == *d).count())?;
+    let mut file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path).ok()?);
+    let mut r = Record {
+        line: 1,
+        fields: 1,
+        bytes: 0,
+    };
+    let mut line = 1usize;
     let (mut in_quotes, mut content, mut comment) = (false, false, false);
-    for &b in &bytes {
-        match b {
-            b'\n' if !in_quotes => {
-                if content {
-                    records.push((start, fields));
-                }
-                line += 1;
-                start = line;
-                (fields, content, comment) = (1, false, false);
-            }
-            b'\n' => line += 1,
-            _ if comment => {}
-            b'"' => {
-                in_quotes = !in_quotes;
-                content = true;
-            }
-            b'#' if !content => comment = true,
-            b'\r' | b' ' | b'\t' if b != delimiter && !content => {}
-            _ if b == delimiter && !in_quotes => {
-                fields += 1;
-                content = true;
-            }
-            _ => content = true,
+    loop {
+        let buf = file.fill_buf().ok()?;
+        if buf.is_empty() {
+            break;
         }
+        for &b in buf {
+            r.bytes += 1;
+            match b {
+                b'\n' if !in_quotes => {
+                    // The record's bytes without the line break that ends it.
+                    if content
+                        && !each(Record {
+                            bytes: r.bytes - 1,
+                            ..r
+                        })
+                    {
+                        return Some(());
+                    }
+                    line += 1;
+                    r = Record {
+                        line,
+                        fields: 1,
+                        bytes: 0,
+                    };
+                    (content, comment) = (false, false);
+                }
+                b'\n' => line += 1,
+                _ if comment => {}
+                b'"' => {
+                    in_quotes = !in_quotes;
+                    content = true;
+                }
+                b'#' if !content => comment = true,
+                b'\r' | b' ' | b'\t' if b != delimiter && !content => {}
+                _ if b == delimiter && !in_quotes => {
+                    r.fields += 1;
+                    content = true;
+                }
+                _ => content = true,
+            }
+        }
+        let n = buf.len();
+        file.consume(n);
     }
     if content {
-        records.push((start, fields));
+        each(r);
     }
-    Some(records)
+    Some(())
+}
+
+/// The names in a CSV file's header (its first line that is neither blank nor a `#` comment,
+/// within the file's first MB), trimmed and unquoted: enough to name the columns of a file too
+/// wide to hand to DuckDB.
+fn csv_header(path: &Path) -> Option<Vec<String>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let line = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}').trim())
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let delimiter = [',', ';', '\t', '|']
+        .into_iter()
+        .max_by_key(|d| line.matches(*d).count())?;
+    Some(
+        line.split(delimiter)
+            .map(|f| f.trim().trim_matches('"').to_string())
+            .collect(),
+    )
 }
 
 /// The line of a CSV file where data record `record` (0 = the first after the header) starts.
 fn csv_line(path: &Path, record: i64) -> Option<usize> {
-    let records = csv_records(path)?;
-    usize::try_from(record + 1)
-        .ok()
-        .and_then(|i| records.get(i))
-        .map(|(line, _)| *line)
+    let target = usize::try_from(record + 1).ok()?;
+    let (mut i, mut found) = (0usize, None);
+    scan_records(path, |r| {
+        if i == target {
+            found = Some(r.line);
+        }
+        i += 1;
+        found.is_none()
+    })?;
+    found
 }
 
 /// The first record whose number of fields differs from the header's: (line, fields, header's).
 fn csv_ragged(path: &Path) -> Option<(usize, usize, usize)> {
-    let records = csv_records(path)?;
-    let (_, header) = *records.first()?;
-    records
-        .iter()
-        .find(|(_, n)| *n != header)
-        .map(|&(line, n)| (line, n, header))
+    let (mut header, mut found) = (None, None);
+    scan_records(path, |r| {
+        match header {
+            None => header = Some(r.fields),
+            Some(h) if r.fields != h => found = Some((r.line, r.fields, h)),
+            Some(_) => {}
+        }
+        found.is_none()
+    })?;
+    found
+}
+
+/// The first record longer than `max` bytes: (line, bytes).
+fn csv_long_line(path: &Path, max: u64) -> Option<(usize, u64)> {
+    let mut found = None;
+    scan_records(path, |r| {
+        if r.bytes > max {
+            found = Some((r.line, r.bytes));
+        }
+        found.is_none()
+    })?;
+    found
 }
 
 /// A unit of _gen_score_input (by row), as a reader would name it.
@@ -549,4 +693,33 @@ fn units_help(grain: Grain) -> &'static str {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn records_are_counted_as_duckdb_reads_them() {
+        let f = file("a,b\n# comment\n\n1,\"x\ny\"\n2,3,4\n5,6");
+        let mut seen = Vec::new();
+        scan_records(f.path(), |r| {
+            seen.push((r.line, r.fields, r.bytes));
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, [(1, 2, 3), (4, 2, 7), (6, 3, 5), (7, 2, 3)]);
+        assert_eq!(csv_line(f.path(), 0), Some(4));
+        assert_eq!(csv_line(f.path(), 2), Some(7));
+        assert_eq!(csv_line(f.path(), 3), None);
+        assert_eq!(csv_ragged(f.path()), Some((6, 3, 2)));
+        assert_eq!(csv_long_line(f.path(), 6), Some((4, 7)));
+        assert_eq!(csv_long_line(f.path(), 7), None);
+    }
 }
