@@ -514,7 +514,6 @@ mod tests {
                 }
             }
             let sd = var.sqrt();
-            eprintln!("{extra:?}: observed {observed}, target {target}, weights' share {naive}, sd {sd}");
             assert!(
                 (observed - target).abs() < 4.0 * sd,
                 "{extra:?}: observed {observed}, target {target}, sd {sd}"
