@@ -1,7 +1,8 @@
 //! The calibration report as a statistical test: every row within tolerance at the default config
 //! for several seeds and at extreme valid values, false OUTSIDE rows rare over many seeds of a
-//! short range, each knob moving its own observed value the right way while every other row stays
-//! on target, and the exact numbers of a fixed seed pinned.
+//! short range and over random valid configs (a property test), each knob moving its own observed
+//! value the right way while every other row stays on target, and the exact numbers of a fixed
+//! seed pinned.
 
 mod common;
 
@@ -9,6 +10,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::*;
+use proptest::prelude::*;
+use proptest::test_runner::{RngSeed, TestRunner};
 
 /// (knob, item, metric) → (target, observed, status), from `gen report --report calibration`.
 type Calibration = HashMap<(String, String, String), (f64, f64, String)>;
@@ -191,6 +194,227 @@ fn extreme_valid_values_stay_on_target() {
         let c = load(dir.path(), &format!("x{i}"), sets);
         assert_none_outside(&c, &format!("{sets:?}"));
     }
+}
+
+const LIFETIME: (&str, &str, &str) = (
+    "chat_lifecycle.lifetime.mean_days",
+    "",
+    "mean spell in the pool (censored MLE)",
+);
+const ADOPTION_DAYS: (&str, &str, &str) = (
+    "services_model.adoption_day_bias",
+    "exp_decay",
+    "share of adoptions on days 1-15 of their month",
+);
+
+/// W3: on ranges of a few days most stays are still open at the end; the lifetime estimate counted
+/// each one's certain first day as a day survived and came out about d/(d − 1) × the mean (2× on
+/// 2 days). Averaged over seeds it is now on the mean at every length, and never OUTSIDE.
+#[test]
+fn lifetime_estimate_is_unbiased_on_short_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    for (days, end) in [(2, "2025-03-02"), (3, "2025-03-03"), (5, "2025-03-05")] {
+        let mut ratios = Vec::new();
+        for seed in 1..=4 {
+            let c = load(
+                dir.path(),
+                &format!("l{days}-{seed}"),
+                &[
+                    "dataset.start_date=2025-03-01",
+                    &format!("dataset.end_date={end}"),
+                    &format!("dataset.seed={seed}"),
+                ],
+            );
+            let (target, observed, status) = row(&c, LIFETIME.0, LIFETIME.1, LIFETIME.2);
+            assert_eq!(status, "ok", "{days} days, seed {seed}: {observed} against {target}");
+            ratios.push(observed / target);
+        }
+        // About 80 completed stays each: one estimate's sd is about 11 %, the mean of four 6 %.
+        let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        assert!((0.8..1.25).contains(&mean), "{days} days: estimate / mean = {ratios:?}");
+    }
+}
+
+/// W4 and C8: a monthly quota far beyond the 300 accounts fills every account on the service's
+/// launch day (Feb 1, in the first half of its month). The target follows how the plan fills it
+/// (here about 0.894, not the weights' 0.818), so the row is within tolerance on every seed; and
+/// `config validate` and `load` warn about the quota (exit 0), naming the key, the quota and the
+/// accounts.
+#[test]
+fn a_saturated_adoption_quota_is_on_target_and_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let quota = "services_model.new_adopters_per_month.tasks=1000000";
+    let (code, out, err) = run(&["config", "validate", "--config", SAMPLE, "--set", quota]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok:"), "{out}");
+    let warning = err.trim();
+    for part in [
+        "gen: warning: --set services_model.new_adopters_per_month.tasks=1000000: services_model.new_adopters_per_month.tasks: 1000000 a month",
+        "the 300 accounts",
+    ] {
+        assert!(warning.contains(part), "no `{part}` in {warning}");
+    }
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    for seed in 1..=3 {
+        let db = dir.path().join(format!("q{seed}.duckdb"));
+        let seed = format!("dataset.seed={seed}");
+        let (code, out, err) = run(&[
+            "load",
+            "--db",
+            path_str(&db),
+            "--config",
+            SAMPLE,
+            "--set",
+            quota,
+            "--set",
+            &seed,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(err.contains(warning), "{err}");
+        let c = calibration(&db);
+        let (target, observed, status) = row(&c, ADOPTION_DAYS.0, ADOPTION_DAYS.1, ADOPTION_DAYS.2);
+        assert_eq!(status, "ok", "{seed}: {observed} against {target}");
+        assert!((0.88..0.91).contains(target), "{seed}: target {target}");
+        assert_none_outside(&c, &seed);
+    }
+    // Quotas the accounts can fill: no warning.
+    let (code, out, err) = run(&["config", "validate", "--config", SAMPLE]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+}
+
+/// One random valid config of the property test below: the knobs the calibration targets are
+/// most fragile in — few accounts, ranges of days, lifetimes from one day to years, adoption
+/// quotas from none to far beyond the accounts (saturated), signups through the range, launches
+/// inside it, both adoption biases — over the sample config.
+/// Returns the `--set` flags, the range's days and the lifetime's mean.
+fn random_config() -> impl Strategy<Value = (Vec<String>, i64, f64)> {
+    let quota = prop_oneof![0u32..30, 30u32..3000, Just(1_000_000u32)];
+    let bias = prop_oneof![
+        (0.0f64..1.5).prop_map(|a| format!("{{type: exp_decay, alpha: {a:.4}}}")),
+        (0.0f64..100.0).prop_map(|a| format!("{{type: polynomial, alpha: {a:.3}}}")),
+    ];
+    (
+        (any::<u32>(), 0i64..1500, 2i64..=30, 3u64..=120),
+        (prop_oneof![Just(1.0f64), 0.05f64..1.0], prop_oneof![Just(1.0f64), (0.0f64..3.5).prop_map(|x| 10f64.powf(x))]),
+        ([quota.clone(), quota.clone(), quota], [-400i64..0, 0i64..30, -400i64..30], bias),
+    )
+        .prop_map(|((seed, start, days, n), (share, life), (quotas, launch, bias))| {
+            let day0 = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+            let date = |d: i64| day0 + chrono::Duration::days(d);
+            let (first, last) = (date(start), date(start + days - 1));
+            let on = |l: i64| format!("'{}'", date(start + l));
+            let sets = vec![
+                format!("dataset.seed={seed}"),
+                format!("dataset.start_date={first}"),
+                format!("dataset.end_date={last}"),
+                format!("accounts.n_accounts={n}"),
+                format!("accounts.before_start_share={share:.3}"),
+                format!("chat_lifecycle.lifetime.mean_days={life:.3}"),
+                format!(
+                    "services_model.new_adopters_per_month={{tasks: {}, classifications: {}, amocrm_call: {}}}",
+                    quotas[0], quotas[1], quotas[2]
+                ),
+                format!(
+                    "services_model.launch_dates={{tasks: {}, classifications: {}, amocrm_call: {}, dialog: '2020-01-01'}}",
+                    on(launch[0]),
+                    on(launch[1]),
+                    on(launch[2])
+                ),
+                format!("services_model.adoption_day_bias={bias}"),
+            ];
+            (sets, days, life)
+        })
+}
+
+/// The README's promise, over random valid configs loaded by the real binary: fewer than 1 row in
+/// 1,000 of the calibration report is OUTSIDE.
+///
+/// What a few dozen cases can honestly assert. Each row's tolerance is 4.5 standard errors, a
+/// false OUTSIDE about once in 150,000 rows where the estimator is normal; at small counts some
+/// are only nearly normal, and the promise allows up to 1 in 1,000. 40 cases (a load and a report
+/// each: about 25 s of CPU) give some 2,200 checked rows (short ranges leave many rows without
+/// data), so the aggregate assertion (OUTSIDE / rows < 1/1000: at most 2 here) tests the promise
+/// in aggregate, failing when the rows' average false rate is about 1 in 1,000 or more. No single
+/// row can be shown below 1/1000 with 40 observations (that takes thousands); what can be seen is a
+/// row that is systematically off in part of the config space, as W3 (8 of 14 short ranges) and W4
+/// (every saturated quota) were, and as the weekday ratios were with one-day lifetimes (their
+/// standard error left out the mean's; 12 OUTSIDE in the first 60 cases): such a row is OUTSIDE in
+/// several cases, while a row honouring the promise is OUTSIDE twice in 40 cases with probability
+/// below 0.1 %. So a row OUTSIDE in two or more cases fails the test. The cases come from a fixed seed so a failure
+/// reproduces (PROPTEST_RNG_SEED=N explores others; PROPTEST_CASES=N sets their number); and the
+/// test checks that the cases did reach the fragile corners (saturated quotas, lifetimes longer
+/// than the range).
+#[test]
+fn false_alarms_are_rare_over_random_valid_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ProptestConfig::with_cases(40);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(20261207);
+    }
+    if let Some(n) = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()) {
+        config.cases = n;
+    }
+    let (cases, rows, outside, saturated, long_lived) = (
+        std::cell::Cell::new(0),
+        std::cell::Cell::new(0usize),
+        std::cell::RefCell::new(Vec::new()),
+        std::cell::Cell::new(0),
+        std::cell::Cell::new(0),
+    );
+    TestRunner::new(config)
+        .run(&random_config(), |(sets, days, life)| {
+            let i = cases.get();
+            cases.set(i + 1);
+            let db = dir.path().join(format!("p{i}.duckdb"));
+            let mut args = vec!["load", "--db", path_str(&db), "--config", SAMPLE];
+            for s in &sets {
+                args.extend(["--set", s.as_str()]);
+            }
+            let (code, out, err) = run(&args);
+            prop_assert_eq!(code, 0, "{:?}: {}{}", sets, out, err);
+            if err.contains("gen: warning:") && err.contains("new_adopters_per_month") {
+                saturated.set(saturated.get() + 1);
+            }
+            let c = calibration(&db);
+            let (_, _, status) = row(&c, LIFETIME.0, LIFETIME.1, LIFETIME.2);
+            // A lifetime with ends to measure, on a range shorter than the mean.
+            if (status == "ok" || status == "OUTSIDE") && life > days as f64 {
+                long_lived.set(long_lived.get() + 1);
+            }
+            rows.set(rows.get() + c.values().filter(|v| v.2 == "ok" || v.2 == "OUTSIDE").count());
+            outside.borrow_mut().extend(
+                c.iter()
+                    .filter(|(_, v)| v.2 == "OUTSIDE")
+                    .map(|(k, v)| (k.clone(), format!("{sets:?}: {v:?}"))),
+            );
+            std::fs::remove_file(&db).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    let (rows, outside) = (rows.get(), outside.into_inner());
+    eprintln!(
+        "{} cases, {rows} rows checked, {} OUTSIDE: {outside:#?}",
+        cases.get(),
+        outside.len()
+    );
+    assert!(rows > 40 * cases.get(), "{rows} rows checked in {} cases", cases.get());
+    assert!(
+        saturated.get() >= 5 && long_lived.get() >= 5,
+        "{} saturated, {} long-lived cases",
+        saturated.get(),
+        long_lived.get()
+    );
+    assert!(
+        (outside.len() as f64) < rows as f64 / 1000.0,
+        "{} of {rows} rows OUTSIDE: {outside:#?}",
+        outside.len()
+    );
+    let mut per_row: HashMap<_, Vec<_>> = HashMap::new();
+    for (k, case) in &outside {
+        per_row.entry(k).or_default().push(case);
+    }
+    let repeated: Vec<_> = per_row.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(repeated.is_empty(), "rows OUTSIDE in more than one case: {repeated:#?}");
 }
 
 #[test]

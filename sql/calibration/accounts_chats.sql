@@ -16,11 +16,28 @@ a AS (
            avg((initial_chats < cfg.init_min OR initial_chats > cfg.init_max)::INTEGER) AS initial_outside
     FROM accounts, cfg
 ),
+-- A stay lasts Geometric(mean) days on {1, 2, ...}: its first day is certain, and each later day
+-- is a trial that ends it with probability 1/mean. A completed stay of L days (ended_on -
+-- started_on = L) is L trials and one end; a stay still open after the last day, c days in the
+-- range, is c - 1 trials and no end. The MLE of the mean is trials / ends; exposure / ends would
+-- count each open stay's certain first day as a trial survived, which on a 2-day range (most stays
+-- open, c = 2) doubles the estimate.
 spells AS (
     SELECT count(ended_on) AS ended,
-           sum(coalesce(ended_on, (SELECT end_date FROM dataset) + 1) - started_on) AS exposure,
+           sum(coalesce(ended_on, (SELECT end_date FROM dataset) + 1) - started_on)
+               - (count(*) - count(ended_on)) AS trials,
            count(*) FILTER (WHERE origin = 'reactivation') AS reactivations
     FROM chat_spells_clean
+),
+-- The tolerance of the mean, from the number of ends the configured mean m implies: ends - trials/m
+-- is a martingale with variance trials (1/m)(1 - 1/m). Ends far from that (Freedman's bound:
+-- {Z} sd plus {Z}^2/3 + 1 for the Poisson-like right tail of a few expected ends) are off target;
+-- the tolerance is the wider side of that interval on the mean's scale, trials / ends, whose tails
+-- are uneven (a 1-end dataset estimates trials, a plug-in standard error misjudges both ways).
+life AS (
+    SELECT ended, trials, m, trials / m AS ends,
+           {Z} * sqrt(trials / m * (1 - 1 / m)) AS z_sd
+    FROM spells, (SELECT param AS m FROM t WHERE knob = 'chat_lifecycle.lifetime.mean_days')
 ),
 days AS (
     SELECT count(*) AS n, avg(arrivals) AS arrivals,
@@ -62,9 +79,10 @@ UNION ALL
 SELECT 'chat_lifecycle.enabled', NULL, 'chat arrivals (enabled: false)', arrivals * n, n, NULL, NULL FROM days
 UNION ALL
 SELECT 'chat_lifecycle.lifetime.mean_days', NULL, 'mean spell in the pool (censored MLE)',
-       exposure / nullif(ended, 0), ended,
-       (exposure / nullif(ended, 0)) * sqrt(greatest(1 - ended / exposure, 0) / nullif(ended, 0)), NULL
-FROM spells
+       trials / nullif(ended, 0), ended,
+       greatest(m - trials / (ends + z_sd + {Z} * {Z} / 3 + 1),
+                trials / greatest(ends - z_sd - 1, 1) - m, 0) / {Z}, NULL
+FROM life
 UNION ALL
 SELECT 'chat_lifecycle.reactivation_prob', NULL, 'reactivations per account-day with an expired chat',
        reactivations / nullif(t.param, 0), t.param, NULL, NULL

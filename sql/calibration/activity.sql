@@ -43,6 +43,23 @@ mon AS (
     SELECT month AS param, sum(k) / sum(m) AS rate, sum(ek) / sum(m) AS expected, sqrt(sum(var)) / sum(m) AS se, count(*) AS n
     FROM v GROUP BY month
 ),
+-- A weekday's (month's) rate over the mean of all of them: its standard error (delta method) counts
+-- the mean's own error too, which dominates when this weekday's counts are nearly certain (pools of
+-- one chat, say) and another's are not.
+rel AS (
+    SELECT 'activity.dow_multiplier' AS knob, * FROM dow
+    UNION ALL
+    SELECT 'activity.month_multiplier', * FROM mon
+),
+ratio AS (
+    SELECT r.knob, r.param, r.n, r.se, o.s2, o.mean,
+           r.rate / o.observed AS observed, r.expected / o.mean AS target,
+           -- d(ratio) / d(another's rate); d(ratio) / d(its own rate) is 1/mean − g.
+           r.expected / (o.w * o.mean * o.mean) AS g
+    FROM rel r
+    JOIN (SELECT knob, avg(rate) AS observed, avg(expected) AS mean, count(*) AS w, sum(se * se) AS s2
+          FROM rel GROUP BY knob) o USING (knob)
+),
 full_days AS (
     SELECT sum((k = m)::INTEGER - pow(q, m)) / nullif(sum(1 - pow(q, m)), 0) AS observed,
            any_value(p) AS p,
@@ -67,12 +84,6 @@ SELECT 'activity.q_clip_max', NULL, 'active chats per account-day where q is cli
        avg(k), count(*), sqrt(sum(var)) / count(*), avg(ek)
 FROM v WHERE raw_q > qmax HAVING count(*) > 0
 UNION ALL
-SELECT t.knob, t.item, t.metric, d.rate / (SELECT avg(rate) FROM dow), d.n,
-       d.se / (SELECT avg(rate) FROM dow), d.expected / (SELECT avg(expected) FROM dow)
-FROM calibration_targets t JOIN dow d ON d.param = t.param
-WHERE t.knob = 'activity.dow_multiplier'
-UNION ALL
-SELECT t.knob, t.item, t.metric, m.rate / (SELECT avg(rate) FROM mon), m.n,
-       m.se / (SELECT avg(rate) FROM mon), m.expected / (SELECT avg(expected) FROM mon)
-FROM calibration_targets t JOIN mon m ON m.param = t.param
-WHERE t.knob = 'activity.month_multiplier'
+SELECT t.knob, t.item, t.metric, r.observed, r.n,
+       sqrt(r.se * r.se * pow(1 / r.mean - r.g, 2) + (r.s2 - r.se * r.se) * r.g * r.g), r.target
+FROM calibration_targets t JOIN ratio r ON r.knob = t.knob AND r.param = t.param

@@ -45,10 +45,14 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// Reads, layers, overrides and validates the config; returns it and the layers' names.
+    /// Reads, layers, overrides and validates the config (printing its warnings on standard
+    /// error); returns it and the layers' names.
     pub fn load(&self) -> Result<(String, Config), cfg::ConfigErrors> {
         let layers = cfg::read_layers(&self.config, self.anomalies.as_deref())?;
         let config = cfg::load_layers(&layers, self.seed, &self.sets)?;
+        for w in config.warnings() {
+            crate::err!("gen: warning: {w}");
+        }
         Ok((config.blame.names(), config))
     }
 }

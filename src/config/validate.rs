@@ -1072,3 +1072,51 @@ pub fn validate(raw: RawConfig, blame: &std::sync::Arc<Blame>) -> Result<Config,
         },
     })
 }
+
+/// Days in an average calendar month (a Gregorian year / 12).
+const MONTH_DAYS: f64 = 365.2425 / 12.0;
+
+impl Config {
+    /// What is allowed but probably not meant, located like an error; `gen config validate`,
+    /// `load` and `generate` print these on standard error and go on. One so far: a paid service's
+    /// adoption quota asking, over the range from its launch, for more adoptions than there are
+    /// accounts (each adopts a service once). The plan leaves the slots it cannot fill empty, so
+    /// the adoptions crowd into the first days (the calibration target follows, see `model::plan`).
+    pub fn warnings(&self) -> Vec<ConfigError> {
+        let rates = self.raw.services_model.new_adopters_per_1000_accounts.as_ref();
+        let mut out = Vec::new();
+        for p in self.paid() {
+            let from = self.start.max(p.launch);
+            if from > self.end {
+                continue;
+            }
+            let months = ((self.end - from).num_days() + 1) as f64 / MONTH_DAYS;
+            let asked = f64::from(p.new_adopters_per_month) * months;
+            if asked <= self.n_accounts as f64 {
+                continue;
+            }
+            let n = p.service.name();
+            let (key, quota) = match rates {
+                Some(r) => (
+                    format!("services_model.new_adopters_per_1000_accounts.{n}"),
+                    format!(
+                        "{} per 1000 accounts ({} a month)",
+                        paid(r, p.service),
+                        p.new_adopters_per_month
+                    ),
+                ),
+                None => (
+                    format!("services_model.new_adopters_per_month.{n}"),
+                    format!("{} a month", p.new_adopters_per_month),
+                ),
+            };
+            let fits = (self.n_accounts as f64 / months).floor();
+            let message = format!(
+                "{quota} asks for about {asked:.0} adoptions over the {months:.1} months of the range from launch, but the {} accounts can adopt {n} once each: the slots left once all have adopted stay empty, so adoptions crowd into the first days (allowed; at most about {fits} a month leave no slot empty)",
+                self.n_accounts
+            );
+            out.push(self.blame.error(&key, message));
+        }
+        out
+    }
+}

@@ -73,9 +73,11 @@ pub fn report_sql() -> String {
             )
         })
         .collect();
+    // {Z}, the tolerance's multiplier, in the report and in observing SQL that derives its own.
     format!(
         "WITH observed AS (\n{}\n)\n{}",
         observed.join("\nUNION ALL BY NAME\n"),
-        REPORT.replace("{Z}", &Z.to_string())
+        REPORT
     )
+    .replace("{Z}", &Z.to_string())
 }

@@ -252,6 +252,7 @@ pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &Expected) -> 
             0.0,
         );
     }
+    // The observing SQL derives the tolerance from the ends this mean implies (param).
     rows.add(
         "chat_lifecycle.lifetime.mean_days",
         None,
@@ -260,7 +261,8 @@ pub fn targets(c: &Config, cal: &Calendar, plan: &Plan, expected: &Expected) -> 
         c.lifetime_mean_days,
         0.0,
         Kind::Estimate,
-    );
+    )
+    .param = Some(c.lifetime_mean_days);
     let p = c.reactivation_prob;
     rows.share(
         "chat_lifecycle.reactivation_prob",

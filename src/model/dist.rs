@@ -277,6 +277,51 @@ pub fn nb_clamped(mean: f64, k: f64, lo: u64, hi: u64) -> Moments {
     )
 }
 
+/// Mean and variance of `min(Binomial(n, p), cap)`: the adoptions a month's slots place on some
+/// days when only `cap` accounts are free. Summed over the pmf within 12 standard deviations of
+/// the mean (the mass outside is below 1e-30) and normalised there, so a large `n` costs O(√n).
+pub fn binomial_capped(n: u64, p: f64, cap: u64) -> (f64, f64) {
+    if n == 0 || p <= 0.0 {
+        return (0.0, 0.0);
+    }
+    if p >= 1.0 {
+        return (n.min(cap) as f64, 0.0);
+    }
+    let (nf, q) = (n as f64, 1.0 - p);
+    let (mean, var) = (nf * p, nf * p * q);
+    if cap >= n {
+        return (mean, var);
+    }
+    let reach = 12.0 * var.sqrt() + 10.0;
+    let lo = (mean - reach).floor().max(0.0) as u64;
+    let hi = ((mean + reach).ceil() as u64).min(n);
+    if cap <= lo {
+        return (cap as f64, 0.0);
+    }
+    if cap >= hi {
+        return (mean, var);
+    }
+    // ln of the pmf up to a constant, by the ratio P(j + 1) / P(j) = (n − j) / (j + 1) · p / q.
+    let ln_odds = (p / q).ln();
+    let mut ln_w = Vec::with_capacity((hi - lo + 1) as usize);
+    let mut l = 0.0;
+    for j in lo..=hi {
+        ln_w.push(l);
+        l += ((nf - j as f64) / (j as f64 + 1.0)).ln() + ln_odds;
+    }
+    let top = ln_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (mut mass, mut m1, mut m2) = (0.0, 0.0, 0.0);
+    for (j, l) in (lo..=hi).zip(ln_w) {
+        let w = (l - top).exp();
+        let x = j.min(cap) as f64;
+        mass += w;
+        m1 += w * x;
+        m2 += w * x * x;
+    }
+    let m = m1 / mass;
+    (m, (m2 / mass - m * m).max(0.0))
+}
+
 /// The standard deviation of one observation of `((X − μ)² − X) / μ²`, an unbiased estimate of
 /// `1/k` for X ~ NB(μ, k) with μ known (from the NB's cumulants).
 pub fn nb_inverse_k_sd(mu: f64, k: f64) -> f64 {
@@ -298,6 +343,48 @@ mod tests {
         let n = xs.len() as f64;
         let m = xs.iter().sum::<f64>() / n;
         (m, xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0))
+    }
+
+    #[test]
+    fn binomial_capped_matches_a_direct_sum_and_the_limits() {
+        // A direct sum of the pmf for a small n.
+        let direct = |n: u64, p: f64, cap: u64| {
+            let (mut pmf, mut m1, mut m2) = ((1.0 - p).powi(n as i32), 0.0, 0.0);
+            for j in 0..=n {
+                let x = j.min(cap) as f64;
+                m1 += pmf * x;
+                m2 += pmf * x * x;
+                pmf *= (n - j) as f64 / (j as f64 + 1.0) * p / (1.0 - p);
+            }
+            (m1, m2 - m1 * m1)
+        };
+        for (n, p, cap) in [
+            (40, 0.3, 10),
+            (40, 0.3, 12),
+            (60, 0.82, 45),
+            (7, 0.5, 0),
+            (100, 0.01, 1),
+        ] {
+            let (m, v) = binomial_capped(n, p, cap);
+            let (dm, dv) = direct(n, p, cap);
+            assert!(
+                (m - dm).abs() < 1e-9 && (v - dv).abs() < 1e-9,
+                "{n} {p} {cap}: {m} {v} vs {dm} {dv}"
+            );
+        }
+        assert_eq!(binomial_capped(50, 0.4, 50), (20.0, 12.0));
+        assert_eq!(binomial_capped(50, 1.0, 30), (30.0, 0.0));
+        assert_eq!(binomial_capped(50, 0.0, 30), (0.0, 0.0));
+        // A saturated month: a million slots for 300 free accounts places exactly 300.
+        assert_eq!(binomial_capped(1_000_000, 0.8, 300), (300.0, 0.0));
+        let (m, v) = binomial_capped(10_000_000, 0.5, 5_000_000);
+        let sd = (2.5e6f64).sqrt();
+        // E[min(X, mean)] = mean − E[(X − mean)+] ≈ mean − sd/√(2π).
+        assert!(
+            (m - (5e6 - sd / (2.0 * std::f64::consts::PI).sqrt())).abs() < 1.0,
+            "{m}"
+        );
+        assert!(v > 0.0 && v < 2.5e6, "{v}");
     }
 
     #[test]

@@ -33,9 +33,10 @@ pub struct MonthQuota {
     pub quota: u64,
     /// Adoptions placed (fewer only when no eligible account was left).
     pub placed: u64,
-    /// Among the placed, the expected number on days 1–15 of the month.
+    /// The expected number of adoptions placed on days 1–15 of the month, given the plan before
+    /// the month (see [`first_half_moments`]).
     pub first_half_expected: f64,
-    /// The variance of that number (a sum of Bernoulli variances).
+    /// The variance of that number.
     pub first_half_var: f64,
 }
 
@@ -172,7 +173,8 @@ impl Plan {
         // (day, service, month), packed small: at 10 M accounts there are 15 M slots.
         let mut slots: Vec<(i32, u8, u16)> = Vec::new();
         let mut months: [Vec<MonthQuota>; 3] = Default::default();
-        let mut slot_first_half: Vec<f64> = Vec::new(); // per month of every service, P(day 1–15)
+        // Per service and month: the (day, weight) of the days its slots are drawn from.
+        let mut month_days: [Vec<Vec<(i32, f64)>>; 3] = Default::default();
         for s in Service::PAID {
             let si = s.paid_index().expect("paid");
             let p = c.service(s);
@@ -191,8 +193,6 @@ impl Plan {
                 } else {
                     0
                 };
-                let early: f64 = eligible.iter().filter(|(d, _)| d - m.first < 15).map(|w| w.1).sum();
-                slot_first_half.push(if inside > 0.0 { early / inside } else { 0.0 });
                 let month_index = months[si].len();
                 months[si].push(MonthQuota {
                     first: m.first,
@@ -212,10 +212,10 @@ impl Plan {
                     let i = cum.partition_point(|&x| x <= u).min(eligible.len() - 1);
                     slots.push((eligible[i].0, si as u8, month_index as u16));
                 }
+                month_days[si].push(eligible);
             }
         }
         slots.sort_unstable();
-        let months_per_service = months[0].len();
 
         let mut adoption: Vec<[i32; 3]> = vec![[NOT_ADOPTED; 3]; n];
         let mut placed_count = [0u64; 3];
@@ -255,12 +255,26 @@ impl Plan {
                 placed_count[si] += 1;
                 cross.remove(si, a as u32);
                 filled.push((day, si as u8, a as u32));
-                let q = &mut months[si][month];
-                q.placed += 1;
-                let p = slot_first_half[si * months_per_service + month];
-                q.first_half_expected += p;
-                q.first_half_var += p * (1.0 - p);
+                months[si][month].placed += 1;
             }
+        }
+        // Per service and day: slots drawn and placed.
+        let mut slots_on = [(); 3].map(|_| vec![0u64; cal.days as usize]);
+        let mut placed_on = slots_on.clone();
+        for &(d, s, _) in &slots {
+            slots_on[usize::from(s)][d as usize] += 1;
+        }
+        for &(d, s, _) in &filled {
+            placed_on[usize::from(s)][d as usize] += 1;
+        }
+        for si in 0..3 {
+            first_half_moments(
+                &mut months[si],
+                &month_days[si],
+                &slots_on[si],
+                &placed_on[si],
+                &signups,
+            );
         }
         let cross_adoption_share = if filled.is_empty() {
             0.0
@@ -318,6 +332,72 @@ fn pick_unadopted<R: Rng>(rng: &mut R, pool: &[u32], adoption: &[[i32; 3]], si: 
     Some(free[rng.random_range(0..free.len())] as usize)
 }
 
+/// Fills in each month's `first_half_expected` and `first_half_var`, the calibration target of
+/// `adoption_day_bias`, for one service. `days` holds each month's (day, weight) of the days its
+/// slots were drawn from, `slots_on` and `placed_on` the slots drawn and placed on each day, and
+/// `signups` every account's signup day, sorted.
+///
+/// A slot is placed when an account that exists by its day has not adopted the service, in day
+/// order, so a month whose quota can exceed the accounts still free places its earliest slots: the
+/// share of its adoptions on days 1–15 is higher than the weights say (a saturated quota puts
+/// every adoption on the first days it can). Each month is taken given the plan before it, which
+/// its own draws do not depend on, so observed − target has mean 0:
+/// - free accounts at the month's first day ≥ its quota: every slot is placed, each on days 1–15
+///   with the weights' probability p: quota·p, variance quota·p(1 − p);
+/// - else, when no account signs up during days 1–15, the placed adoptions there are
+///   min(Binomial(quota, p), free);
+/// - else day by day, given the days before it: the slots not yet drawn fall on day d with
+///   probability w_d / Σ of the weights from d on, and min(that Binomial, free accounts on d) are
+///   placed.
+fn first_half_moments(
+    months: &mut [MonthQuota],
+    days: &[Vec<(i32, f64)>],
+    slots_on: &[u64],
+    placed_on: &[u64],
+    signups: &[i32],
+) {
+    let exist = |d: i32| signups.partition_point(|&s| s <= d) as u64;
+    let mut placed_before = Vec::with_capacity(placed_on.len() + 1);
+    placed_before.push(0u64);
+    for &p in placed_on {
+        placed_before.push(placed_before.last().copied().unwrap_or(0) + p);
+    }
+    let free = |d: i32| exist(d).saturating_sub(placed_before[d as usize]);
+    for (m, days) in months.iter_mut().zip(days) {
+        let first_half: Vec<(i32, f64)> = days.iter().copied().filter(|&(d, _)| d - m.first < 15).collect();
+        let (Some(&(a, _)), Some(&(h, _))) = (first_half.first(), first_half.last()) else {
+            continue;
+        };
+        if m.quota == 0 {
+            continue;
+        }
+        let total: f64 = days.iter().map(|w| w.1).sum();
+        let p = first_half.iter().map(|w| w.1).sum::<f64>() / total;
+        let (e, v) = if free(a) >= m.quota {
+            let q = m.quota as f64;
+            (q * p, q * p * (1.0 - p))
+        } else if exist(h) == exist(a) {
+            dist::binomial_capped(m.quota, p, free(a))
+        } else {
+            let (mut e, mut v) = (0.0, 0.0);
+            let mut left = m.quota;
+            for (i, &(d, w)) in first_half.iter().enumerate() {
+                let rest: f64 = days[i..].iter().map(|w| w.1).sum();
+                if left == 0 || rest <= 0.0 {
+                    break;
+                }
+                let (de, dv) = dist::binomial_capped(left, w / rest, free(d));
+                e += de;
+                v += dv;
+                left -= slots_on[d as usize].min(left);
+            }
+            (e, v)
+        };
+        m.first_half_expected = e;
+        m.first_half_var = v;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,6 +446,83 @@ mod tests {
         let asked: u64 = p.months[1].iter().map(|m| m.quota).sum();
         assert_eq!(placed, 10);
         assert!(asked > placed);
+    }
+
+    /// Adoptions of service `si` on days 1–15 of their month.
+    fn first_half(cal: &Calendar, p: &Plan, si: usize) -> f64 {
+        p.adoptions[si]
+            .iter()
+            .filter(|&&(_, d)| cal.dom[d as usize] <= 15)
+            .count() as f64
+    }
+
+    #[test]
+    fn a_saturated_quota_targets_the_days_it_fills() {
+        // A million slots a month for 300 accounts: all adopt tasks on its launch day, Feb 1.
+        let (_, cal, p) = plan(&[
+            "accounts.n_accounts=300",
+            "services_model.new_adopters_per_month.tasks=1000000",
+        ]);
+        let feb = p.months[0][1];
+        assert_eq!(
+            (feb.placed, feb.first_half_expected, feb.first_half_var),
+            (300, 300.0, 0.0)
+        );
+        assert!(
+            p.months[0]
+                .iter()
+                .all(|m| m.first == feb.first || m.placed == 0 && m.first_half_expected == 0.0)
+        );
+        assert_eq!(first_half(&cal, &p, 0), 300.0);
+    }
+
+    /// Over many seeds of quotas that saturate the accounts — all existing from the start, or
+    /// signing up through the range (the day-by-day case) — observed − target of the adoptions on
+    /// days 1–15 sums to within 4 standard deviations of 0, where the weights' share of each
+    /// placed adoption (the target before saturation was modelled) is far off.
+    #[test]
+    fn first_half_target_is_unbiased_when_quotas_saturate() {
+        for extra in [None, Some("accounts.before_start_share=0.3")] {
+            let (mut observed, mut target, mut var, mut naive) = (0.0, 0.0, 0.0, 0.0);
+            for seed in 0..300 {
+                let seed = format!("dataset.seed={seed}");
+                let mut sets = vec![
+                    seed.as_str(),
+                    "accounts.n_accounts=40",
+                    "dataset.end_date=2025-04-30",
+                    "services_model.launch_dates={tasks: '2025-01-01', classifications: '2025-01-01', amocrm_call: '2025-02-01', dialog: '2025-01-01'}",
+                    "services_model.new_adopters_per_month={tasks: 12, classifications: 25, amocrm_call: 60}",
+                ];
+                sets.extend(extra);
+                let (c, cal, p) = plan(&sets);
+                for si in 0..3 {
+                    observed += first_half(&cal, &p, si);
+                    let launch = cal.index(c.paid()[si].launch);
+                    for m in &p.months[si] {
+                        target += m.first_half_expected;
+                        var += m.first_half_var;
+                        let w: Vec<(i32, f64)> = month_weights(&c, &cal, m.first)
+                            .into_iter()
+                            .filter(|&(d, _)| (0..cal.days).contains(&d) && d >= launch)
+                            .collect();
+                        let all: f64 = w.iter().map(|x| x.1).sum();
+                        let early: f64 = w.iter().filter(|x| x.0 - m.first < 15).map(|x| x.1).sum();
+                        if all > 0.0 {
+                            naive += m.placed as f64 * early / all;
+                        }
+                    }
+                }
+            }
+            let sd = var.sqrt();
+            assert!(
+                (observed - target).abs() < 4.0 * sd,
+                "{extra:?}: observed {observed}, target {target}, sd {sd}"
+            );
+            assert!(
+                (observed - naive).abs() > 5.0 * sd,
+                "{extra:?}: observed {observed}, naive {naive}, sd {sd}"
+            );
+        }
     }
 
     #[test]
