@@ -135,7 +135,12 @@ def parse_args(argv):
     p.add_argument("--overwrite", action="store_true", help="gen --overwrite: replace another dataset in --out")
     p.add_argument("--reread", action="store_true", help="gen verify --reread: hash every file again on the driver")
     p.add_argument("--sql", action="append", default=[], help="a Spark SQL query to show at the end (repeatable)")
-    p.add_argument("--summary", help="write the run's figures as JSON to this file")
+    p.add_argument(
+        "--summary",
+        help="write the run's figures as JSON to this file (a new file outside --out; checked before any work, "
+        "written atomically at the end)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing --summary file")
     p.add_argument(
         "--fail-once",
         type=int,
@@ -151,7 +156,62 @@ def parse_args(argv):
         if args.gen is None:
             p.error("no gen binary found (tried target/release/gen, $CARGO_TARGET_DIR/release/gen and PATH): "
                     "build it with cargo build --release, or pass --gen PATH")
+    if args.summary is not None:
+        problem = summary_problem(args)
+        if problem:
+            p.error(problem)
     return args
+
+
+def summary_problem(args):
+    """Why --summary cannot be written, or None: checked before any work, so that a bad path does
+    not fail after the whole job (or write into the dataset it has just verified)."""
+    path = os.path.abspath(args.summary)
+    shown = args.summary
+    if args.summary.endswith(os.sep) or os.path.isdir(path):
+        return f"--summary {shown} is a directory; give a file name"
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        return f"--summary {shown}: its directory {parent} does not exist (it is not created)"
+    # Resolved, so that no symlink or `..` hides where it really goes.
+    real = os.path.join(os.path.realpath(parent), os.path.basename(path))
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+    out = os.path.realpath(args.out)
+    if real == out or real.startswith(out + os.sep):
+        return f"--summary {shown} is inside --out {args.out}, the dataset's directory; write it elsewhere"
+    for c in args.config + ([args.gen] if args.gen else []):
+        if os.path.exists(real) and os.path.exists(c) and os.path.samefile(real, c):
+            return f"--summary {shown} is {c}, an input of this run; write it elsewhere"
+    if os.path.lexists(path):
+        if not os.path.isfile(path):
+            return f"--summary {shown} exists and is not a regular file; give a file name"
+        if not args.force:
+            return f"--summary {shown} already exists; pass --force to replace it"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"--summary {shown}: cannot create a file in {parent}"
+    return None
+
+
+def write_summary(path, summary, force):
+    """Writes the summary as a temporary file beside `path`, then moves it into place: over an
+    existing file only with `force` (os.replace), else only if the name is still free (os.link
+    never replaces), so a reader never sees half a file and nothing else is clobbered."""
+    path = os.path.abspath(path)
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.tmp-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(summary, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+    finally:
+        if os.path.lexists(temp):
+            os.unlink(temp)
 
 
 def find_gen():
@@ -381,20 +441,25 @@ def main(argv):
         f"generated {joint_rows} joint rows in {args.parts} parts: {generate_seconds:.1f} s of tasks, "
         f"{registered_seconds:.1f} s with verify and registration, {seconds:.1f} s in all"
     )
-    if args.summary:
-        with open(args.summary, "w") as f:
-            json.dump(
-                {
-                    "parts": results,
-                    "generate_seconds": generate_seconds,
-                    "registered_seconds": registered_seconds,
-                    "seconds": seconds,
-                    "joint_rows": joint_rows,
-                },
-                f,
-                indent=2,
-            )
     spark.stop()
+    if args.summary:
+        summary = {
+            "parts": results,
+            "generate_seconds": generate_seconds,
+            "registered_seconds": registered_seconds,
+            "seconds": seconds,
+            "joint_rows": joint_rows,
+        }
+        try:
+            write_summary(args.summary, summary, args.force)
+        except FileExistsError:
+            print(f"error: --summary {args.summary} was created by another process meanwhile; not replaced "
+                  "(pass --force to replace it)", file=sys.stderr)
+            return 2
+        except OSError as e:
+            print(f"error: cannot write --summary {args.summary}: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.summary}")
     return 0
 
 

@@ -3,8 +3,9 @@
 4 parts by spark/gen_spark.py through spark-submit on local[2,2], with the first attempt of one
 task killed mid-way and retried by Spark, compared with a single `gen generate` run (exceptAll
 both ways on every table) and its joint_info view in Spark SQL compared with gen's own Parquet
-export of the view from `gen load --from-parts`. Prints every check, then `N passed, N failed`;
-exits 1 on any failure and never skips.
+export of the view from `gen load --from-parts`; then the driver's refusals of a bad --summary
+(checked before any Spark work, so without another spark-submit). Prints every check, then
+`N passed, N failed`; exits 1 on any failure and never skips.
 
 Usage: smoke_test.py --gen PATH [--keep]
 """
@@ -64,6 +65,7 @@ def main():
 
     # The single run and gen's own joint view of it.
     run([gen, "generate", "--out", single, "--config", CONFIG] + SETS)
+    run([gen, "verify", single])
     db = os.path.join(work, "single.duckdb")
     run([gen, "load", "--from-parts", single, "--db", db])
     joint_parquet = os.path.join(work, "joint_info.parquet")
@@ -105,8 +107,9 @@ def main():
         "registered in Spark SQL: accounts, chats" in job.stdout and "|joint_rows|total_cost|" in job.stdout.replace(" ", ""),
         "the driver registered the tables and joint_info and ran the --sql query on it",
     )
-    hidden = [os.path.join(d, f) for d, _, fs in os.walk(four) for f in fs if f.startswith(".")]
-    check(not hidden, f"no temporary files left behind ({hidden[:3]})")
+    hidden = [os.path.join(d, f) for d, _, fs in os.walk(work) for f in fs if f.startswith(".")]
+    check(not hidden, f"no temporary files left behind, the summary's included ({hidden[:3]})")
+    check_summary_refusals(gen, four, summary)
 
     from pyspark.sql import SparkSession
 
@@ -146,6 +149,31 @@ def main():
     check(abs(total - duck_total) < 0.005, f"Spark SQL's total cost {total} is DuckDB's {duck_total}")
     spark.stop()
     return finish(work, args.keep)
+
+
+def check_summary_refusals(gen, four, summary):
+    """A --summary that is a directory, inside --out, or an existing file without --force is
+    refused before any Spark work (plain Python runs the driver: it exits before importing
+    PySpark), and the dataset still verifies."""
+    dataset = os.path.join(four, "_metadata", "dataset.json")
+    with open(dataset, "rb") as f:
+        before = f.read()
+    base = [sys.executable, os.path.join(HERE, "gen_spark.py"), "--gen", gen, "--out", four,
+            "--parts", str(PARTS), "--config", CONFIG, *SETS]
+    for target, says in [
+        (os.path.dirname(summary), "is a directory"),
+        (dataset, "is inside --out"),
+        (summary, "already exists; pass --force"),
+    ]:
+        done = subprocess.run(base + ["--summary", target], capture_output=True, text=True)
+        check(
+            done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr,
+            f"--summary {os.path.basename(target)}: refused up front, exit 2, '{says}' (got {done.returncode})",
+        )
+    with open(dataset, "rb") as f:
+        check(f.read() == before, "dataset.json is untouched")
+    verify = subprocess.run([gen, "verify", four], capture_output=True, text=True)
+    check(verify.returncode == 0, f"the dataset still verifies (exit {verify.returncode})")
 
 
 def finish(work, keep):

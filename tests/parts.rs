@@ -357,8 +357,10 @@ fn a_driver_prepares_the_directory_once_and_refuses_another_dataset_up_front() {
         .iter()
         .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    // The provenance, its config and the writers' lock file.
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().all(|n| n.starts_with("_metadata/")), "{names:?}");
+    assert!(names.contains(&"_metadata/lock".to_string()), "{names:?}");
     let mut args = vec![
         "generate",
         "--out",
@@ -512,7 +514,15 @@ fn parts_with_anomalies_give_the_loads_ground_truth() {
         assert_eq!(code, 1, "{list}.{field}: {err}");
         assert!(err.contains(says), "{list}.{field}: {err}");
         let db = tmp.path().join(format!("edited-{list}-{field}.duckdb"));
-        let (code, _, err) = run(&["load", "--from-parts", path_str(&dir), "--db", path_str(&db)]);
+        // verify removed _SUCCESS: the load checks the directory without it.
+        let (code, _, err) = run(&[
+            "load",
+            "--from-parts",
+            path_str(&dir),
+            "--db",
+            path_str(&db),
+            "--unverified",
+        ]);
         assert_eq!(code, 2, "{list}.{field}: {err}");
         assert!(err.contains(says) && !err.contains("panicked"), "{list}.{field}: {err}");
         assert!(!db.exists());

@@ -1,7 +1,10 @@
 //! `gen generate`: the dataset as Parquet parts without DuckDB — one part (`--part K`) for a
 //! cluster's task, or all N in one process — in the layout of [`crate::parts`]. A finished part
 //! is skipped on a rerun; parts of another dataset in the directory are refused unless
-//! `--overwrite`.
+//! `--overwrite`, which is itself refused while another process uses the directory
+//! ([`crate::parts::lock`]). Of two runs of different datasets into one new directory, the one
+//! whose provenance lands first wins and the other is refused; before each part goes into place
+//! and at the end, a run checks that the directory still holds its dataset.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +14,7 @@ use anyhow::{Context, Result, bail};
 
 use super::ConfigArgs;
 use crate::model::block::{CHAT_DAYS, TABLES};
+use crate::parts::lock::DirLock;
 use crate::parts::write::{self, Planned};
 use crate::parts::{self, Identity, Manifest};
 use crate::{err, out};
@@ -38,7 +42,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = super::whole::<1, { super::load::MAX_THREADS as u64 }>)]
     threads: Option<u64>,
     /// Replace parts of another dataset (another config, seed, N or gen version) in DIR: their
-    /// manifests, their files of another N and _SUCCESS are removed.
+    /// manifests, their files of another N and _SUCCESS are removed. Refused while another gen
+    /// process (generate, verify, load --from-parts) uses DIR.
     #[arg(long)]
     overwrite: bool,
     /// Only write (or check) the provenance in DIR/_metadata and no part: what a cluster's driver
@@ -71,7 +76,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         err!("gen: planning {} accounts …", config.n_accounts);
     }
     let planned = Planned::new(&config, n)?;
-    prepare(&args.out, &planned, args.overwrite)?;
+    // Held shared until the run ends: no --overwrite replaces the dataset under it.
+    let _lock = prepare(&args.out, &planned, args.overwrite)?;
+    let still_ours = || check_identity(&args.out, &planned.identity);
     if args.metadata_only {
         out!(
             "{} holds the provenance of {} ({} blocks); its parts are written with --part 1 to {n}",
@@ -99,7 +106,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             skipped += 1;
             continue;
         }
-        let w = match write::part(&planned, &args.out, k, threads) {
+        let w = match write::part(&planned, &args.out, k, threads, &still_ours) {
             Ok(w) => w,
             Err(_) if crate::signals::cancelled() => bail!(
                 "interrupted: {name} was not written (nothing of it is left); {} part(s) complete in {} were kept, and a rerun makes the rest",
@@ -124,6 +131,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         written_joint_rows += m.tables[CHAT_DAYS].rows;
         crate::signals::set_exit_note("the parts already complete were kept; the one being written left nothing");
     }
+    still_ours()?;
     let total = started.elapsed().as_secs_f64();
     let mut b = tabled::builder::Builder::default();
     b.push_record(["table", "rows"]);
@@ -191,28 +199,84 @@ fn refuse_foreign_dir(dir: &Path) -> Result<()> {
     }
 }
 
-/// Creates the layout and writes the provenance, or finds it there; refuses another dataset's
-/// provenance unless `overwrite`, which removes that dataset's metadata and files of another N.
-fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<()> {
+/// Creates the layout and the provenance, or finds it there, and returns the directory's lock,
+/// held shared. Another dataset's provenance is refused unless `overwrite`, which then takes the
+/// lock exclusive (refused while another process holds it), removes that dataset's metadata and
+/// files of another N, and writes this one's.
+fn prepare(dir: &Path, planned: &Planned, overwrite: bool) -> Result<DirLock> {
     let meta = dir.join(parts::META_DIR);
     std::fs::create_dir_all(&meta).with_context(|| format!("creating {}", meta.display()))?;
+    let lock = DirLock::shared(dir, true)?.context("a writer's lock file is created")?;
     let path = parts::dataset_path(dir);
     let identity = &planned.identity;
-    if path.exists() {
-        match parts::read_json::<Identity>(&path) {
-            Ok(p) if &p == identity => return Ok(()),
-            _ if overwrite => remove_other(dir, identity)?,
-            Ok(p) => bail!(
-                "{} holds another dataset ({}); this run makes {}: pass --overwrite to replace it, or choose another directory",
-                dir.display(),
-                p.describe(),
-                identity.describe()
-            ),
-            Err(e) => bail!("{e:#}; pass --overwrite to replace it, or choose another directory"),
-        }
+    let ours = parts::to_json(identity, true);
+    let config = planned.cfg.effective_yaml();
+    // A new directory: dataset.json is created by a rename that never replaces, so of two runs of
+    // different datasets exactly one creates it, and the other finds it below.
+    if parts::create_atomic(&path, &ours)? {
+        write_config(dir, &config)?;
+        return Ok(lock);
     }
-    parts::write_atomic(&parts::config_path(dir), planned.cfg.effective_yaml().as_bytes())?;
-    parts::write_atomic(&path, &parts::to_json(identity, true))
+    match parts::read_json::<Identity>(&path) {
+        Ok(p) if &p == identity => {
+            // The run that created dataset.json may not have written config.yaml yet (or was
+            // killed first): the same bytes, whoever writes them.
+            write_config(dir, &config)?;
+            return Ok(lock);
+        }
+        _ if overwrite => {}
+        Ok(p) => bail!(
+            "{} holds another dataset ({}); this run makes {}: pass --overwrite to replace it, or choose another directory",
+            dir.display(),
+            p.describe(),
+            identity.describe()
+        ),
+        Err(e) => bail!("{e:#}; pass --overwrite to replace it, or choose another directory"),
+    }
+    if !lock.try_exclusive()? {
+        bail!(
+            "{} is in use by another gen process (a gen generate, gen verify or gen load --from-parts holds {}); --overwrite replaces a dataset only while nothing else uses it: retry once that has finished",
+            dir.display(),
+            parts::lock::path(dir).display()
+        );
+    }
+    // Alone now; the provenance may have changed while this run waited.
+    if parts::read_json::<Identity>(&path).ok().as_ref() != Some(identity) {
+        remove_other(dir, identity)?;
+        parts::write_atomic(&parts::config_path(dir), config.as_bytes())?;
+        parts::write_atomic(&path, &ours)?;
+    }
+    // Taking the lock shared again lets another --overwrite in first: check.
+    lock.share()?;
+    check_identity(dir, identity)?;
+    Ok(lock)
+}
+
+/// Writes `config.yaml` unless it holds these bytes already.
+fn write_config(dir: &Path, config: &str) -> Result<()> {
+    let path = parts::config_path(dir);
+    if parts::read_regular(&path).ok().as_deref() != Some(config.as_bytes()) {
+        parts::write_atomic(&path, config.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The directory still holds this run's dataset: nothing replaced it meanwhile (what the lock
+/// prevents where the file system supports it).
+fn check_identity(dir: &Path, identity: &Identity) -> Result<()> {
+    let path = parts::dataset_path(dir);
+    match parts::read_json::<Identity>(&path) {
+        Ok(p) if &p == identity => Ok(()),
+        found => bail!(
+            "{} no longer holds this run's dataset ({}): {}, put there by another process while this run wrote; this run's parts are not part of it",
+            dir.display(),
+            identity.describe(),
+            match found {
+                Ok(p) => format!("it now holds {}", p.describe()),
+                Err(e) => format!("{e:#}"),
+            }
+        ),
+    }
 }
 
 /// `--overwrite`: removes `_SUCCESS`, the manifests of any other dataset, the table files not

@@ -27,11 +27,16 @@ pub struct Args {
     db: DbArgs,
     #[command(flatten)]
     config: ConfigArgs,
-    /// Load the dataset from a directory of parts written by `gen generate` (checked as `gen
-    /// verify` checks it) instead of generating it: the same tables as `gen load` with their
-    /// config.
+    /// Load the dataset from a directory of parts written by `gen generate` and passed by `gen
+    /// verify` (its _SUCCESS) instead of generating it: checked as `gen verify` checks it, every
+    /// file's SHA-256 and every block's rows against its manifest; the same tables as `gen load`
+    /// with their config.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "anomalies", "seed", "sets", "threads"])]
     from_parts: Option<std::path::PathBuf>,
+    /// With --from-parts: load a directory that has no _SUCCESS from `gen verify` (it is checked
+    /// all the same).
+    #[arg(long)]
+    unverified: bool,
     /// Generator threads, 1 to 64 [default: all cores but one, at least one: DuckDB's INSERT of
     /// chat_days keeps one core busy]. The data is identical for every value.
     #[arg(long, value_name = "N", value_parser = super::whole::<1, { MAX_THREADS as u64 }>)]
@@ -65,10 +70,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    // Everything about the input is checked before the database is touched.
-    let parts = args.from_parts.as_deref().map(read_parts).transpose()?;
+    // (clap's `requires` would let --config, which conflicts with --from-parts, excuse it.)
+    if args.unverified && args.from_parts.is_none() {
+        bail!("--unverified is allowed only with --from-parts DIR (it loads parts that gen verify has not passed)");
+    }
+    // Everything about the input is checked before the database is touched (the parts' files
+    // hashed on all cores).
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let parts = args
+        .from_parts
+        .as_deref()
+        .map(|dir| crate::parts::load::open(dir, args.unverified, cores))
+        .transpose()?;
     let config = match &parts {
-        Some(p) => p.config.clone(),
+        Some((p, _)) => p.config.clone(),
         None => args.config.load()?.1,
     };
     // One core goes to DuckDB's INSERT thread, which sets the pace; more workers than the other
@@ -105,8 +120,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (opened, generation) = std::thread::scope(|scope| {
         let opener = scope.spawn(|| open_for_load(&args, &target));
         let generation = match parts {
-            Some(p) => planned(p),
-            None => ingest::Generation::start(&config, threads, args.stash_bytes).map(Source::Generate),
+            Some((verified, lock)) => planned(verified, lock),
+            None => ingest::Generation::start(&config, threads, args.stash_bytes),
         };
         let opened = opener
             .join()
@@ -164,10 +179,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         cancel: signals::cancel_flag(),
         progress: &progress,
     };
-    let mut result = match generation {
-        Source::Parts { verified, planned } => crate::parts::load::load(&conn, &verified, &planned, &opts),
-        Source::Generate(generation) => ingest::load(&conn, generation, &opts),
-    };
+    let mut result = ingest::load(&conn, generation, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -235,40 +247,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 }
 
-/// Where a load's rows come from.
-enum Source {
-    Generate(ingest::Generation),
-    /// Verified parts, with the plan this gen makes of their config.
-    Parts {
-        verified: Box<crate::parts::verify::Verified>,
-        planned: Box<crate::parts::write::Planned>,
-    },
-}
-
-impl Source {
-    fn targets_chosen(&self) -> Result<(), crate::config::ConfigErrors> {
-        match self {
-            Source::Generate(g) => g.targets_chosen(),
-            Source::Parts { .. } => Ok(()),
-        }
-    }
-}
-
-/// `--from-parts`: the directory checked as `gen verify` checks it (without re-reading the
-/// files: the load reads them, and the row counts are checked after).
-fn read_parts(dir: &Path) -> Result<crate::parts::verify::Verified> {
-    match crate::parts::verify::verify(dir, false, 1)? {
-        Ok(v) => Ok(v),
-        Err(problems) => bail!(
-            "{} is not a complete dataset, so nothing was loaded:\n  {}",
-            dir.display(),
-            problems.0.join("\n  ")
-        ),
-    }
-}
-
-/// The plan of the parts' config as this gen makes it: it must be the parts' plan.
-fn planned(parts: crate::parts::verify::Verified) -> Result<Source> {
+/// The plan of the parts' config as this gen makes it: it must be the parts' plan. Then the
+/// load of their blocks, read back from the files.
+fn planned(
+    parts: crate::parts::verify::Verified,
+    lock: Option<crate::parts::lock::DirLock>,
+) -> Result<ingest::Generation> {
     let planned = crate::parts::write::Planned::new(&parts.config, parts.identity.parts)?;
     let differences = parts.identity.differences(&planned.identity);
     if !differences.is_empty() {
@@ -278,10 +262,7 @@ fn planned(parts: crate::parts::verify::Verified) -> Result<Source> {
             differences.join(", ")
         );
     }
-    Ok(Source::Parts {
-        verified: Box::new(parts),
-        planned: Box::new(planned),
-    })
+    crate::parts::load::generation(parts, planned, lock)
 }
 
 /// `--export`: the committed dataset's joint view, written as `gen export` writes it.

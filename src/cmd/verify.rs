@@ -1,12 +1,15 @@
 //! `gen verify`: checks a directory of parts ([`crate::parts::verify`]), prints the chained hashes
 //! (the `dataset` table's `sha256_*` of the same dataset loaded by `gen load`) and writes
-//! `_SUCCESS`; any problem removes a stale `_SUCCESS`, is listed and exits 1.
+//! `_SUCCESS`; any problem removes a stale `_SUCCESS`, is listed and exits 1. The exit code is the
+//! verification's: a directory it cannot write (read-only media) only gets a warning that
+//! `_SUCCESS` could not be written or removed. It holds the directory's lock shared while it reads,
+//! so no `gen generate --overwrite` replaces the dataset meanwhile.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::model::block::{CHAT_DAYS, TABLES};
 use crate::parts;
@@ -34,11 +37,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(|t| t as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let success = parts::success_path(&args.dir);
-    let verified = match parts::verify::verify(&args.dir, args.reread, threads)? {
+    let _lock = parts::lock::DirLock::shared(&args.dir, false)?;
+    let reread = if args.reread {
+        parts::verify::Reread::Full
+    } else {
+        parts::verify::Reread::No
+    };
+    let mut found = parts::verify::verify(&args.dir, reread, threads)?;
+    // _SUCCESS is written over (or removed): anything but a regular file there is a problem.
+    if let Err(e) = parts::writable(&success) {
+        let mut problems = found.err().map_or_else(Vec::new, |p| p.0);
+        problems.push(format!("{e:#}"));
+        found = Err(parts::verify::Problems(problems));
+    }
+    let verified = match found {
         Ok(v) => v,
         Err(problems) => {
-            if success.exists() {
-                std::fs::remove_file(&success).with_context(|| format!("removing the stale {}", success.display()))?;
+            if success.is_file()
+                && let Err(e) = std::fs::remove_file(&success)
+            {
+                err!(
+                    "warning: could not remove the stale {} ({e}); gen load --from-parts checks every file's SHA-256 and rows whatever it says",
+                    success.display()
+                );
             }
             for p in &problems.0 {
                 err!("FAILED {p}");
@@ -73,7 +94,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "sha256": TABLES.iter().zip(&verified.hashes).map(|(t, h)| (t.to_string(), h.clone().into())).collect::<serde_json::Map<String, serde_json::Value>>(),
         "reread": args.reread,
     });
-    parts::write_atomic(&success, &parts::to_json(&summary, true))?;
+    let wrote = parts::write_atomic(&success, &parts::to_json(&summary, true));
     out!("{table}");
     out!(
         "verified {}: {} of {} part(s) of seed {}, config {}, {} joint rows; plan {}; {} in {:.2} s",
@@ -91,6 +112,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         started.elapsed().as_secs_f64()
     );
-    out!("wrote {}", success.display());
+    match wrote {
+        Ok(()) => out!("wrote {}", success.display()),
+        // Verified all the same (read-only media, say): the exit code says so.
+        Err(e) => err!(
+            "warning: the dataset verified, but {} could not be written ({:#}); gen load --from-parts {} needs --unverified to load it without",
+            success.display(),
+            e,
+            args.dir.display()
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }

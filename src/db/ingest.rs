@@ -7,6 +7,10 @@
 //! indices in order and may run only a bounded number of rows ahead of the feed
 //! (`feed::Dispatch`), so memory is bounded whatever the dataset size, and since every block
 //! depends only on its own accounts' streams the loaded rows are the same for any thread count.
+//!
+//! `gen load --from-parts` loads blocks read back from Parquet parts ([`Generation::read`],
+//! one [`BlockReader`] on one worker) through the same feed, so the `dataset` table's hashes are
+//! computed from the rows it loads, exactly as for generated blocks.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -19,9 +23,10 @@ use super::arrow::{SMALL_TABLES, block_batches};
 use super::calibration;
 use super::checks::{self, CheckOutcome};
 use super::feed::{self, Feed, Ready};
+use crate::anomaly::Applied;
 use crate::config::Config;
 use crate::model::account::Generator;
-use crate::model::block::{CHAT_DAYS, Expected, TABLES};
+use crate::model::block::{Block, CHAT_DAYS, Expected, TABLES};
 use crate::model::calendar::Calendar;
 use crate::model::plan::Plan;
 
@@ -113,6 +118,16 @@ struct Model {
     targets: std::sync::OnceLock<Result<Vec<crate::anomaly::Target>, crate::config::ConfigErrors>>,
 }
 
+/// Blocks read back rather than generated (`gen load --from-parts`): asked for on one worker
+/// thread in block order, 0, 1, 2 …
+pub trait BlockReader: Send {
+    /// Block `index`'s rows, its `expected` sums, and what its anomaly injections did.
+    fn read(&mut self, index: usize) -> Result<(Block, Applied)>;
+    /// Refuses block `index` (the last one read) when its rows hash to other `digests` than its
+    /// source recorded: those are the digests the load chains into the `dataset` table.
+    fn check(&self, index: usize, digests: &[[u8; 32]; 7]) -> Result<()>;
+}
+
 /// Block generation, running on worker threads from [`Generation::start`] on: the workers fill
 /// the run-ahead window (`feed::Dispatch`) while the caller opens and migrates the database, so
 /// the first INSERT finds blocks ready (10 M rows: the ~50 ms of open, migrations and the plan
@@ -163,7 +178,7 @@ impl Generation {
             let (tx, model, feed) = (tx.clone(), generation.model.clone(), generation.feed.clone());
             let worker = std::thread::Builder::new()
                 .name(format!("gen-worker-{i}"))
-                .spawn(move || work(&model, &feed, &tx))
+                .spawn(move || generate(&model, &feed, &tx))
                 .with_context(|| format!("starting generator thread {} of {threads}", i + 1))?;
             generation.workers.push(worker);
         }
@@ -183,6 +198,47 @@ impl Generation {
 }
 
 impl Generation {
+    /// Blocks read by `reader` instead of generated, of the dataset `cfg` plans as `plan` with
+    /// anomaly `targets` chosen (`n` blocks): one worker reads them in order.
+    pub fn read(
+        cfg: Config,
+        cal: Calendar,
+        plan: Plan,
+        targets: Vec<crate::anomaly::Target>,
+        n: usize,
+        plan_seconds: f64,
+        reader: Box<dyn BlockReader>,
+    ) -> Result<Generation> {
+        let model = Arc::new(Model {
+            cfg,
+            cal,
+            plan,
+            targets: std::sync::OnceLock::from(Ok(targets)),
+        });
+        let (tx, rx) = mpsc::channel::<Result<Ready>>();
+        let feed = Feed::new(rx, n, 4, DEFAULT_STASH_BYTES);
+        let (m, f) = (model.clone(), feed.clone());
+        let worker = std::thread::Builder::new()
+            .name("gen-parts-reader".into())
+            .spawn(move || {
+                let reader = std::cell::RefCell::new(reader);
+                work(
+                    &m,
+                    &f,
+                    &tx,
+                    |index| reader.borrow_mut().read(index),
+                    |index, digests| reader.borrow().check(index, digests),
+                )
+            })
+            .context("starting the parts' reader thread")?;
+        Ok(Generation {
+            model,
+            feed,
+            workers: vec![worker],
+            plan_seconds,
+        })
+    }
+
     /// Waits for the anomalies' targets: a config error when they cannot be placed (too few
     /// eligible accounts), reported before anything is loaded.
     pub fn targets_chosen(&self) -> Result<(), crate::config::ConfigErrors> {
@@ -203,30 +259,47 @@ impl Drop for Generation {
     }
 }
 
-/// One worker: generates the blocks the dispatcher hands out until there are none left.
-fn work(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
+/// One generator worker: generates (and injects) the blocks the dispatcher hands out.
+fn generate(model: &Model, feed: &Feed, tx: &mpsc::Sender<Result<Ready>>) {
     let generator = Generator::new(&model.cfg, &model.cal, &model.plan);
     let mut injector = None;
+    let make = |index: usize| -> Result<(Block, Applied)> {
+        let mut block = generator.block(index).map_err(|e| anyhow::anyhow!(e))?;
+        let applied = match &model.cfg.anomalies {
+            Some(an) => {
+                let Ok(targets) = model.targets.wait() else {
+                    anyhow::bail!("the anomalies' targets could not be chosen");
+                };
+                injector
+                    .get_or_insert_with(|| crate::anomaly::Injector::new(an, &model.cfg, &model.cal, targets))
+                    .apply(&mut block)
+                    .map_err(|e| anyhow::anyhow!(e))?
+            }
+            None => Default::default(),
+        };
+        Ok((block, applied))
+    };
+    work(model, feed, tx, make, |_, _| Ok(()));
+}
+
+/// One worker: makes (`make`) the blocks the dispatcher hands out until there are none left,
+/// hashes each, lets `check` refuse it, and sends it to the feed.
+fn work(
+    model: &Model,
+    feed: &Feed,
+    tx: &mpsc::Sender<Result<Ready>>,
+    mut make: impl FnMut(usize) -> Result<(Block, Applied)>,
+    check: impl Fn(usize, &[[u8; 32]; 7]) -> Result<()>,
+) {
     while let Some(index) = feed.dispatch.take() {
         let started = Instant::now();
         // A panic in the generator reaches the loader as an error (the feed would otherwise wait
         // for this block for ever).
         let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut block = generator.block(index).map_err(|e| anyhow::anyhow!(e))?;
-            let applied = match &model.cfg.anomalies {
-                Some(an) => {
-                    let Ok(targets) = model.targets.wait() else {
-                        anyhow::bail!("the anomalies' targets could not be chosen");
-                    };
-                    injector
-                        .get_or_insert_with(|| crate::anomaly::Injector::new(an, &model.cfg, &model.cal, targets))
-                        .apply(&mut block)
-                        .map_err(|e| anyhow::anyhow!(e))?
-                }
-                None => Default::default(),
-            };
+            let (block, applied) = make(index)?;
             let expected = block.expected;
             let digests = block.digests();
+            check(index, &digests)?;
             let rows = block.row_counts();
             let (chat_days, small) = block_batches(block, &model.cfg.chat_types)?;
             Ok(Ready {

@@ -20,9 +20,15 @@
 //! - [`read`]: reads a part's Parquet files back into per-block digests.
 //! - [`load`]: builds the DuckDB database from verified parts.
 //! - [`anomalies`]: what a part records of its anomaly injections, for the load's ground truth.
+//! - [`lock`]: the lock writers, `gen verify` and `gen load --from-parts` hold on a directory.
+//!
+//! Every file of the layout is read and written only as a regular file (a symlink to one
+//! included): a directory, FIFO or device in its place is refused by name, never opened in a way
+//! that could block.
 
 pub mod anomalies;
 pub mod load;
+pub mod lock;
 pub mod read;
 pub mod verify;
 pub mod write;
@@ -325,17 +331,103 @@ pub fn expected_from_array(a: &[f64; 24]) -> Expected {
     }
 }
 
+/// What a file that is not a regular file is, for messages (`a directory`, `a FIFO`).
+pub fn kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "not a file"
+    }
+}
+
+/// The refusal of a file of the layout that is not a regular file.
+fn not_regular(path: &Path, ft: std::fs::FileType) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is not a regular file ({}); a directory of parts holds only regular files there: remove it",
+        path.display(),
+        kind(ft)
+    )
+}
+
+/// Opens a file of the layout for reading, refusing anything but a regular file (a symlink to one
+/// included). `O_NONBLOCK` makes opening a FIFO return at once, so it is refused, not waited on.
+pub fn open_regular(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let ft = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?
+        .file_type();
+    if !ft.is_file() {
+        return Err(not_regular(path, ft));
+    }
+    Ok(file)
+}
+
+/// Refuses a path where a file of the layout is to be written that holds anything but a regular
+/// file (a directory, a FIFO that would block the writer); a missing path is fine.
+pub fn writable(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(not_regular(path, meta.file_type())),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a whole file of the layout (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open_regular(path)?, &mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
+}
+
 /// Reads a JSON metadata file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_regular(path)?;
     serde_json::from_slice(&text).with_context(|| format!("reading {}: not a usage-gen parts file", path.display()))
 }
 
 /// Writes a metadata file atomically (a hidden temporary renamed over the name).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    writable(path)?;
     let out = crate::outfile::Output::open(path, true, &[], false, "metadata file")?;
     out.write_all(bytes)?;
     out.commit()
+}
+
+/// Writes a metadata file atomically only if the name is free: `Ok(false)` when a file appeared
+/// there first (another process's), which is left as it is.
+pub fn create_atomic(path: &Path, bytes: &[u8]) -> Result<bool> {
+    writable(path)?;
+    let taken = || std::fs::symlink_metadata(path).is_ok();
+    // Without --force the output refuses an existing name, and its rename never replaces one:
+    // a name taken before or meanwhile is another writer's.
+    let out = match crate::outfile::Output::open(path, false, &[], false, "metadata file") {
+        Ok(out) => out,
+        Err(_) if taken() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    out.write_all(bytes)?;
+    match out.commit() {
+        Ok(()) => Ok(true),
+        Err(_) if taken() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Metadata as JSON: indented (`dataset.json`, `_SUCCESS`: small, read by people) or on one line

@@ -1,61 +1,107 @@
 //! Reads a part's Parquet file back into the generator's columns, block by block (the manifest
-//! says how many rows each block has), and computes each block's digest exactly as generation did:
-//! a file whose rows differ in any value, order or type from what was generated does not match
-//! its manifest.
+//! says how many rows each block has), so that each block's digest is computed exactly as
+//! generation computed it: a file whose rows differ in any value, order or type from what was
+//! generated does not match its manifest. `gen verify --reread` hashes the blocks;
+//! `gen load --from-parts` loads them and hashes what it loads.
 
-use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use duckdb::arrow::array::{Array, AsArray, RecordBatch};
 use duckdb::arrow::datatypes::{ArrowPrimitiveType, Date32Type, Float64Type, Int32Type, Int64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use crate::config::SERVICES;
 use crate::model::block::{Block, EndReason, SpellOrigin};
 
+/// A part's file of one table, read a batch at a time into blocks: memory is one batch.
+pub struct TableReader {
+    path: PathBuf,
+    t: usize,
+    reader: ParquetRecordBatchReader,
+    /// The batch being taken from, and the rows of it already taken.
+    batch: Option<(RecordBatch, usize)>,
+    /// Rows taken so far.
+    taken: u64,
+}
+
+impl TableReader {
+    /// Opens table `t`'s (position in `TABLES`) file `path` (a regular file only).
+    pub fn open(path: &Path, t: usize) -> Result<TableReader> {
+        let reading = || format!("reading {}", path.display());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(super::open_regular(path)?)
+            .with_context(reading)?
+            .with_batch_size(64 * 1024)
+            .build()
+            .with_context(reading)?;
+        Ok(TableReader {
+            path: path.to_path_buf(),
+            t,
+            reader,
+            batch: None,
+            taken: 0,
+        })
+    }
+
+    /// Appends the next `rows` rows of the file to its table in `block`; an error when the file
+    /// ends first (its manifest says `expected` rows in all) or holds values the generator cannot
+    /// have made.
+    pub fn take(&mut self, block: &mut Block, rows: u64, expected: u64, chat_types: &[(String, f64)]) -> Result<()> {
+        let mut left = rows;
+        while left > 0 {
+            let (batch, offset) = match self.batch.take() {
+                Some((b, o)) if o < b.num_rows() => (b, o),
+                _ => match self.reader.next() {
+                    Some(b) => (b.with_context(|| format!("reading {}", self.path.display()))?, 0),
+                    None => bail!(
+                        "{} holds {} rows; its manifest says {expected}",
+                        self.path.display(),
+                        self.taken
+                    ),
+                },
+            };
+            let n = (left as usize).min(batch.num_rows() - offset);
+            fill(block, self.t, &batch.slice(offset, n), chat_types)
+                .with_context(|| format!("reading {}", self.path.display()))?;
+            self.batch = Some((batch, offset + n));
+            self.taken += n as u64;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Refuses a file that holds more rows than the `expected` its manifest says (all taken).
+    pub fn finish(mut self, expected: u64) -> Result<()> {
+        let mut more = self.batch.take().map_or(0, |(b, o)| (b.num_rows() - o) as u64);
+        for b in self.reader.by_ref() {
+            more += b
+                .with_context(|| format!("reading {}", self.path.display()))?
+                .num_rows() as u64;
+        }
+        if more > 0 {
+            bail!(
+                "{} holds {} rows; its manifest says {expected}",
+                self.path.display(),
+                self.taken + more
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The per-block digests of table `t` (position in `TABLES`) in `file`, given the rows of each
 /// block, in order; an error when the file holds another number of rows or values the generator
-/// cannot have made. The file is read a batch at a time: memory is one batch and one block.
+/// cannot have made. Memory is one batch and one block.
 pub fn block_digests(file: &Path, t: usize, block_rows: &[u64], chat_types: &[(String, f64)]) -> Result<Vec<[u8; 32]>> {
-    let f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .with_context(|| format!("reading {}", file.display()))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .with_context(|| format!("reading {}", file.display()))?;
     let expected: u64 = block_rows.iter().sum();
+    let mut reader = TableReader::open(file, t)?;
     let mut digests = Vec::with_capacity(block_rows.len());
-    let mut block = Block::default();
-    let mut filled = 0u64;
-    let mut read = 0u64;
-    // Closes every block that has all its rows (blocks of no rows at once).
-    let close = |digests: &mut Vec<[u8; 32]>, block: &mut Block, filled: &mut u64| {
-        while digests.len() < block_rows.len() && *filled == block_rows[digests.len()] {
-            digests.push(std::mem::take(block).digests()[t]);
-            *filled = 0;
-        }
-    };
-    close(&mut digests, &mut block, &mut filled);
-    for b in reader {
-        let b = b.with_context(|| format!("reading {}", file.display()))?;
-        read += b.num_rows() as u64;
-        let mut offset = 0usize;
-        while offset < b.num_rows() {
-            let Some(&want) = block_rows.get(digests.len()) else {
-                bail!("{} holds more rows than its manifest's {expected}", file.display());
-            };
-            let take = ((want - filled) as usize).min(b.num_rows() - offset);
-            fill(&mut block, t, &b.slice(offset, take), chat_types)
-                .with_context(|| format!("reading {}", file.display()))?;
-            offset += take;
-            filled += take as u64;
-            close(&mut digests, &mut block, &mut filled);
-        }
+    for &rows in block_rows {
+        let mut block = Block::default();
+        reader.take(&mut block, rows, expected, chat_types)?;
+        digests.push(block.digests()[t]);
     }
-    if read != expected || digests.len() != block_rows.len() {
-        bail!("{} holds {read} rows; its manifest says {expected}", file.display());
-    }
+    reader.finish(expected)?;
     Ok(digests)
 }
 

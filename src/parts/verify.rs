@@ -1,7 +1,7 @@
 //! Checks a directory of parts: the provenance and config agree, every part 1..N has a manifest
-//! of this dataset covering its blocks, every file is there at its recorded size, no stray file
-//! would be read as data, and (with `reread`) every file's bytes and every block's rows hash to
-//! what the manifest says. Chaining the per-block digests of all parts in order gives the
+//! of this dataset covering its blocks, every file is there, a regular file at its recorded size,
+//! no stray file would be read as data, and (re-read) every file's bytes and every block's rows
+//! hash to what the manifest says. Chaining the per-block digests of all parts in order gives the
 //! `dataset` table's `sha256_*` values.
 
 use std::path::Path;
@@ -40,10 +40,35 @@ impl Verified {
 #[derive(Debug)]
 pub struct Problems(pub Vec<String>);
 
+/// How much of the files is read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reread {
+    /// Sizes only.
+    No,
+    /// The SHA-256 of every file's bytes (`gen load --from-parts`, which then hashes the rows it
+    /// loads itself).
+    Bytes,
+    /// The bytes, and every block's rows; the plan made again (`gen verify --reread`).
+    Full,
+}
+
+/// The state of `path`, a file of the layout that should be a regular file: its size, or what is
+/// wrong (missing, or not a regular file).
+fn regular_size(path: &Path, shown: &str) -> Result<u64, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(meta.len()),
+        Ok(meta) => Err(format!(
+            "{shown} is not a regular file ({}): remove it",
+            super::kind(meta.file_type())
+        )),
+        Err(e) => Err(format!("{shown} is missing ({e})")),
+    }
+}
+
 /// Reads the provenance and the config of the parts in `dir`.
 pub fn read_dataset(dir: &Path) -> Result<(Identity, Config)> {
     let path = super::dataset_path(dir);
-    if !path.is_file() {
+    if !path.exists() {
         bail!(
             "{} is not a directory of gen parts: {} is missing (gen generate --out {} writes one)",
             dir.display(),
@@ -61,7 +86,8 @@ pub fn read_dataset(dir: &Path) -> Result<(Identity, Config)> {
         );
     }
     let config_path = super::config_path(dir);
-    let text = std::fs::read_to_string(&config_path).with_context(|| format!("reading {}", config_path.display()))?;
+    let text = String::from_utf8(super::read_regular(&config_path)?)
+        .with_context(|| format!("reading {}: not UTF-8", config_path.display()))?;
     let sha = super::hex(&Sha256::digest(text.as_bytes()));
     if sha != identity.config_sha256 {
         bail!(
@@ -79,9 +105,9 @@ pub fn read_dataset(dir: &Path) -> Result<(Identity, Config)> {
     Ok((identity, config))
 }
 
-/// Verifies the parts in `dir`; `reread` also hashes every file's bytes and rows (on `threads`
-/// threads).
-pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verified, Problems>> {
+/// Verifies the parts in `dir`; `reread` also hashes every file's bytes, or its bytes and rows
+/// (on `threads` threads).
+pub fn verify(dir: &Path, reread: Reread, threads: usize) -> Result<Result<Verified, Problems>> {
     if !dir.join(super::META_DIR).is_dir() {
         bail!(
             "{} is not a directory of gen parts: {}/ is missing (gen generate --out {} writes one)",
@@ -108,7 +134,7 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
     // the plan as this gen makes it, so parts of another gen version are not vouched for).
     // Re-read, the targets are chosen again, so a label's or effect's target can be checked too.
     let mut targets = None;
-    let expected = if reread {
+    let expected = if reread == Reread::Full {
         match super::write::Planned::new(&config, identity.parts) {
             Ok(planned) => {
                 targets = Some(planned.targets.len());
@@ -132,7 +158,11 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
             "{} does not match {}{}: {}",
             super::dataset_path(dir).display(),
             super::config_path(dir).display(),
-            if reread { " as this gen plans it" } else { "" },
+            if reread == Reread::Full {
+                " as this gen plans it"
+            } else {
+                ""
+            },
             differences.join(", ")
         ));
     }
@@ -140,7 +170,8 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
     for part in 1..=identity.parts {
         let path = super::manifest_path(dir, part, identity.parts);
         let name = super::part_name(part, identity.parts);
-        if !path.is_file() {
+        // Anything else than a regular file there is refused by name when it is read.
+        if !path.exists() {
             problems.push(format!("{name} is missing: no {}", path.display()));
             continue;
         }
@@ -175,8 +206,8 @@ pub fn verify(dir: &Path, reread: bool, threads: usize) -> Result<Result<Verifie
         }
     }
     problems.extend(strays(dir, &identity, config.anomalies.is_some())?);
-    if problems.is_empty() && reread {
-        problems.extend(reread_all(dir, &manifests, &config, threads));
+    if problems.is_empty() && reread != Reread::No {
+        problems.extend(reread_all(dir, &manifests, &config, reread, threads));
     }
     if !problems.is_empty() {
         return Ok(Err(Problems(problems)));
@@ -278,15 +309,12 @@ fn check_manifest(dir: &Path, identity: &Identity, part: usize, m: &Manifest) ->
             Some(_) => {}
         }
     }
-    // Every file there, at its recorded size.
+    // Every file there, a regular file at its recorded size.
     for (file, bytes, _) in m.files() {
-        match std::fs::metadata(dir.join(file)) {
-            Ok(meta) if meta.len() == bytes => {}
-            Ok(meta) => problems.push(format!(
-                "{file} is {} bytes; {name}'s manifest says {bytes}",
-                meta.len()
-            )),
-            Err(e) => problems.push(format!("{file} is missing ({e})")),
+        match regular_size(&dir.join(file), file) {
+            Ok(size) if size == bytes => {}
+            Ok(size) => problems.push(format!("{file} is {size} bytes; {name}'s manifest says {bytes}")),
+            Err(e) => problems.push(e),
         }
     }
     problems
@@ -303,7 +331,12 @@ fn strays(dir: &Path, identity: &Identity, labels: bool) -> Result<Vec<String>> 
         let entries = match std::fs::read_dir(&folder) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("listing {}", folder.display())),
+            Err(e) => {
+                problems.push(format!(
+                    "{table}/ cannot be listed ({e}); it must be a directory of part files"
+                ));
+                continue;
+            }
         };
         for entry in entries {
             let name = entry?.file_name().to_string_lossy().into_owned();
@@ -323,8 +356,9 @@ fn strays(dir: &Path, identity: &Identity, labels: bool) -> Result<Vec<String>> 
     Ok(problems)
 }
 
-/// Hashes every file's bytes and every block's rows again, files spread over `threads` threads.
-fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usize) -> Vec<String> {
+/// Hashes every file's bytes (and with [`Reread::Full`] every block's rows) again, files spread
+/// over `threads` threads.
+fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, how: Reread, threads: usize) -> Vec<String> {
     let jobs: Vec<(&Manifest, usize)> = manifests
         .iter()
         .flat_map(|m| (0..m.files().len()).map(move |i| (m, i)))
@@ -340,7 +374,7 @@ fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usiz
                     if crate::signals::cancelled() {
                         return;
                     }
-                    if let Err(e) = reread(dir, m, t, config) {
+                    if let Err(e) = reread(dir, m, t, config, how) {
                         problems
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
@@ -358,22 +392,23 @@ fn reread_all(dir: &Path, manifests: &[Manifest], config: &Config, threads: usiz
     problems
 }
 
-/// Hashes file `i` of the part's [`Manifest::files`] again; a table's file also block by block.
-fn reread(dir: &Path, m: &Manifest, i: usize, config: &Config) -> Result<()> {
+/// Hashes file `i` of the part's [`Manifest::files`] again; with [`Reread::Full`] a table's file
+/// also block by block.
+fn reread(dir: &Path, m: &Manifest, i: usize, config: &Config, how: Reread) -> Result<()> {
     let (name, _, file_sha256) = m.files()[i];
     let path = dir.join(name);
     let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(&path).with_context(|| format!("reading {name}"))?;
-    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {name}"))?;
+    let mut file = super::open_regular(&path)?;
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
     let sha = super::hex(&hasher.finalize());
     if sha != file_sha256 {
         bail!(
-            "{name}'s bytes hash to {}; its manifest says {}",
-            &sha[..16],
-            file_sha256.get(..16).unwrap_or(file_sha256)
+            "{}'s bytes hash to {sha}; its manifest {} says {file_sha256}",
+            path.display(),
+            super::manifest_path(dir, m.part, m.dataset.parts).display()
         );
     }
-    let Some(f) = m.tables.get(i) else {
+    let Some(f) = m.tables.get(i).filter(|_| how == Reread::Full) else {
         return Ok(());
     };
     let t = i;

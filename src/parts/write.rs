@@ -78,8 +78,10 @@ pub struct Written {
     pub seconds: f64,
 }
 
-/// Generates part `part` (1-based) of the dataset into `dir` on `threads` worker threads.
-pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Written> {
+/// Generates part `part` (1-based) of the dataset into `dir` on `threads` worker threads; `ours`
+/// must pass right before the part's files and manifest go into place (the directory still holds
+/// this dataset).
+pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize, ours: &dyn Fn() -> Result<()>) -> Result<Written> {
     let started = Instant::now();
     let parts = p.identity.parts;
     let blocks = super::blocks_of(part, parts, p.identity.blocks);
@@ -176,6 +178,7 @@ pub fn part(p: &Planned, dir: &Path, part: usize, threads: usize) -> Result<Writ
         bail!("interrupted");
     }
     let manifest = manifest(p, part, &blocks, entries, files, anomalies);
+    ours()?;
     for out in outputs.into_iter().chain(labels) {
         out.commit()?;
     }
@@ -194,6 +197,7 @@ fn open_part_file(dir: &Path, folder: &str, part: usize, parts: usize) -> Result
     let path = dir.join(super::table_file(folder, part, parts));
     let parent = path.parent().expect("a part file is in a folder");
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    super::writable(&path)?;
     Output::open(&path, true, &[], false, "part file")
 }
 
