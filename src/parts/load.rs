@@ -79,7 +79,8 @@ fn load_in_transaction(
             }
         }
         let (applied, clean) = super::anomalies::gather(parts.manifests.iter().filter_map(|m| m.anomalies.as_ref()));
-        crate::db::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
+        let passed_over = crate::anomaly::passed_over(an, cfg, cal, plan).map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::db::anomalies::record(conn, an, cal, targets, &passed_over, &applied, &clean)?;
         anomalies = [
             an.injections.len() as u64,
             applied.iter().map(|a| a.effects.len() as u64).sum(),
