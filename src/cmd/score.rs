@@ -466,7 +466,7 @@ impl Breakdown {
 
 /// The default table: one block per grain (the predictions' grain with the `--breakdown` groups,
 /// the coarser grains overall), each group a row followed by its flag-all and random reference
-/// rows; then the known events (decoys). About 120 columns wide.
+/// rows; then the known events (decoys). About 140 columns wide.
 pub fn compact(metrics: &[Metric], native: Grain, breakdown: Breakdown) -> String {
     let value = |g: Grain, b: &str, v: &str, metric: &str| {
         metrics
