@@ -559,3 +559,139 @@ fn anomaly_files_and_label_exports_refuse_what_they_cannot_do() {
     assert_eq!(code, 2);
     assert!(!labels.exists(), "labels written although the export was refused");
 }
+
+/// The benchmark scenario's fairness, computed here with plain SQL over the tables (not gen's
+/// summaries): what one injection holds, how many platform days are anomalous, instances per kind,
+/// targets without clean history. Returns (top injection's share of anomalous account-days,
+/// platform-day prevalence after the training period, kinds, fewest instances of a kind, targets
+/// with fewer than 7 clean usage days before their start, share of `unknown` difficulty).
+pub fn fairness(db: &Path) -> (f64, f64, usize, usize, usize, f64) {
+    let row = scalar(
+        db,
+        "WITH cu AS (SELECT coalesce(max(clean_until), DATE '1900-01-01') AS d FROM anomaly_specs),
+              ad AS (SELECT DISTINCT injection, account_id, date FROM anomaly_labels WHERE is_anomaly),
+              per AS (SELECT injection, count(*) AS n FROM ad GROUP BY injection),
+              days AS (SELECT DISTINCT date FROM anomaly_labels, cu WHERE is_anomaly AND date > cu.d),
+              inst AS (
+                  SELECT i.kind, count(*) AS n FROM anomaly_injections i, cu
+                  WHERE i.is_anomaly AND EXISTS (
+                      SELECT 1 FROM anomaly_labels l
+                      WHERE l.is_anomaly AND l.injection = i.injection AND l.account_id = i.account_id AND l.date > cu.d)
+                  GROUP BY i.kind),
+              history AS (
+                  SELECT i.injection, i.account_id,
+                         CASE WHEN i.kind IN ('runaway', 'dialog_spike', 'cap_spike')
+                              THEN (SELECT count(DISTINCT c.date) FROM chat_days_clean c
+                                    WHERE c.account_id = i.account_id AND c.date < i.start_date)
+                              ELSE (SELECT count(DISTINCT s.date) FROM service_days_clean s
+                                    WHERE s.account_id = i.account_id AND s.date < i.start_date
+                                      AND (i.service IS NULL OR s.service = i.service)) END AS days
+                  FROM anomaly_injections i WHERE i.is_anomaly)
+         SELECT (SELECT max(n) FROM per)::DOUBLE / (SELECT count(DISTINCT (account_id, date)) FROM ad),
+                (SELECT count(*) FROM days)::DOUBLE / (SELECT count(*) FROM calendar, cu WHERE date > cu.d),
+                (SELECT count(*) FROM inst),
+                (SELECT min(n) FROM inst),
+                (SELECT count(*) FROM history WHERE days < 7),
+                (SELECT avg((difficulty = 'unknown')::INTEGER) FROM anomaly_injections WHERE is_anomaly)",
+    );
+    let f: Vec<&str> = row.split(',').collect();
+    assert_eq!(f.len(), 6, "{row}");
+    (
+        f[0].parse().unwrap(),
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+        f[4].parse().unwrap(),
+        f[5].parse().unwrap(),
+    )
+}
+
+/// configs/scenarios/mixed.yaml is a fair benchmark at the default: no injection holds more than a
+/// quarter of the anomalous account-days, at most 30 % of the days after the training period hold
+/// an anomaly, all eleven kinds have at least 10 instances, every target has 7 days of clean
+/// usage of what it changes before its start, and the difficulty is unknown for at most 10 %.
+#[test]
+fn the_mixed_scenario_is_a_fair_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/scenarios/mixed.yaml"));
+    let db = load(dir.path(), "mixed", mixed, &[]);
+    let (top, prevalence, kinds, fewest, blind, unknown) = fairness(&db);
+    eprintln!(
+        "mixed: top injection {top:.3} of anomalous account-days, platform-day prevalence {prevalence:.3}, {kinds} kinds, fewest instances {fewest}, {blind} targets without history, unknown {unknown:.3}"
+    );
+    assert!(
+        top <= 0.25,
+        "the top injection holds {top} of the anomalous account-days"
+    );
+    assert!(prevalence <= 0.30, "platform-day prevalence {prevalence}");
+    assert_eq!(kinds, 11);
+    assert!(fewest >= 10, "a kind has {fewest} instances");
+    assert_eq!(blind, 0, "targets without 7 days of clean usage before their start");
+    assert!(unknown <= 0.10, "unknown difficulty: {unknown}");
+    // The manifest says how many accounts each injection passed over, and why.
+    let passed = scalar(
+        &db,
+        "SELECT sum(passed_over_no_history), min(min_baseline_days), max(min_baseline_days) FROM anomaly_specs",
+    );
+    let f: Vec<u64> = passed.split(',').map(|x| x.parse().unwrap()).collect();
+    assert!(f[0] > 0, "{passed}");
+    assert_eq!((f[1], f[2]), (7, 7));
+}
+
+/// A target needs min_baseline_days of clean usage before its start: with it the test can fail
+/// (min_baseline_days: 0 lets a target start on its first usage day), and a named account without
+/// that history is a located error.
+#[test]
+fn targets_have_clean_history_before_their_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = |min: u32| {
+        format!(
+            "anomalies:\n  injections:\n    - {{name: early, kind: cost_spike, service: dialog, accounts: 10, start: [2025-02-01, 2025-03-31], duration_days: 2, magnitude: 5, min_baseline_days: {min}}}\n"
+        )
+    };
+    let strict = layer(dir.path(), "strict.yaml", &body(7));
+    let db = load(dir.path(), "strict", &strict, &[]);
+    let (_, _, _, _, blind, _) = fairness(&db);
+    assert_eq!(blind, 0);
+    let loose = layer(dir.path(), "loose.yaml", &body(0));
+    let db0 = load(dir.path(), "loose", &loose, &[]);
+    let (_, _, _, _, blind0, _) = fairness(&db0);
+    assert!(
+        blind0 > 0,
+        "without the requirement some targets start before 7 usage days"
+    );
+    // An explicit account without the history.
+    let id = scalar(
+        &db0,
+        "SELECT min(account_id) FROM service_days_clean WHERE service = 'dialog' AND date = DATE '2025-01-02'",
+    );
+    let named = layer(
+        dir.path(),
+        "named.yaml",
+        &format!(
+            "anomalies:\n  injections:\n    - {{name: early, kind: cost_spike, service: dialog, account_ids: [{id}], start: 2025-01-02, duration_days: 2, magnitude: 5}}\n"
+        ),
+    );
+    let (code, _, err) = run(&[
+        "load",
+        "--db",
+        path_str(&dir.path().join("n.duckdb")),
+        "--config",
+        path_str(&named),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("min_baseline_days") && err.contains("days of usage of dialog before any start"),
+        "{err}"
+    );
+    assert!(!dir.path().join("n.duckdb").exists());
+    let err = spec_err(
+        "anomalies:\n  injections:\n    - {name: a, kind: outage, accounts: 2, start: 2025-03-01, duration_days: 2, min_baseline_days: 400}\n",
+    );
+    assert!(
+        err.contains(
+            "anomalies.injections[0].min_baseline_days: `400` is not allowed; allowed: a whole number in [0, 366]"
+        ),
+        "{err}"
+    );
+}

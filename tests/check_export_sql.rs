@@ -268,7 +268,7 @@ fn a_database_from_an_older_schema_asks_for_a_reload() {
     let (code, _, err) = run(&["report", "--db", path_str(&db)]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("has schema version 3, this gen reads version 5; reload it with `gen load --db"),
+        err.contains("has schema version 3, this gen reads version 7; reload it with `gen load --db"),
         "{err}"
     );
     // Without --replace a load refuses before migrating anything.

@@ -71,11 +71,11 @@ fn migrations_are_recorded_and_not_rerun() {
     );
     assert_eq!(
         history,
-        "1:tables 2:joint_info 3:calibration 4:original_model 5:anomalies 6:score_results"
+        "1:tables 2:joint_info 3:calibration 4:original_model 5:anomalies 6:score_results 7:anomaly_baseline"
     );
     let out = ok(&reload_sample(&db, &[]));
     assert!(!out.contains("migrations applied"), "{out}");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "6");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM refinery_schema_history"), "7");
 }
 
 #[test]

@@ -54,9 +54,9 @@ fn world(dir: &Path) -> PathBuf {
          INSERT INTO account_days SELECT a, d::DATE, 1, 0, false
            FROM (VALUES (1), (2)) t(a), generate_series(DATE '2025-01-01', DATE '2025-01-10', INTERVAL 1 DAY) g(d);
          INSERT INTO anomaly_injections VALUES
-           ('i1', 'cost_spike', true, 'account_service_day', 1, 'tasks', DATE '2025-01-03', DATE '2025-01-05', 4, '{}', 3, 3, 10, 40, 30, 30, 0, 2, 1, 10, 10, 'easy', ''),
-           ('i2', 'outage', true, 'account_service_day', 2, NULL, DATE '2025-01-06', DATE '2025-01-07', NULL, '{}', 2, 2, 10, 0, -10, -10, 0, 5, 20, 5, 0.25, 'hard', ''),
-           ('d', 'price_change', false, 'account_service_day', 2, 'dialog', DATE '2025-01-02', DATE '2025-01-02', 2, '{}', 1, 1, 1, 2, 1, 1, 0, 1, NULL, 1, NULL, 'unknown', '');
+           ('i1', 'cost_spike', true, 'account_service_day', 1, 'tasks', DATE '2025-01-03', DATE '2025-01-05', 4, '{}', 3, 3, 10, 40, 30, 30, 0, 2, 1, 10, 10, 'easy', '', 10),
+           ('i2', 'outage', true, 'account_service_day', 2, NULL, DATE '2025-01-06', DATE '2025-01-07', NULL, '{}', 2, 2, 10, 0, -10, -10, 0, 5, 20, 5, 0.25, 'hard', '', 1),
+           ('d', 'price_change', false, 'account_service_day', 2, 'dialog', DATE '2025-01-02', DATE '2025-01-02', 2, '{}', 1, 1, 1, 2, 1, 1, 0, 1, NULL, 1, NULL, 'unknown', '', NULL);
          INSERT INTO anomaly_labels VALUES
            ('i1', 'cost_spike', true, 'service_day', 1, DATE '2025-01-03', 'tasks', 11, true, true, 1, 1, 3, 12),
            ('i1', 'cost_spike', true, 'service_day', 1, DATE '2025-01-04', 'tasks', 11, true, true, 1, 1, 3, 12),
@@ -395,6 +395,206 @@ fn grace_days_extend_the_window_and_decoys_count_as_normal() {
     );
 }
 
+/// The references, by hand on the world at account_day (a unit is an account-day, a series an
+/// account; i1's window holds 3 units of account 1, i2's 2 of account 2; P = 5, N = 15).
+#[test]
+fn every_event_metric_has_its_flag_all_and_random_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = world(dir.path());
+    // Flag-all: both instances detected, one run per account, both true.
+    let all = all_days(dir.path(), "all", |_, _| (1.0, 1));
+    let s = score(&db, &all, &[]);
+    let prev = 5.0 / 20.0;
+    for (metric, want) in [
+        ("event_recall", 1.0),
+        ("event_precision", 1.0),
+        ("composite_f", 2.0 * prev / (prev + 1.0)),
+        ("impact_recall", 1.0),
+    ] {
+        assert_metric(&s, "overall", metric, Some(want));
+        // A detector flagging everything is its own flag-all reference.
+        assert_metric(&s, "overall", &format!("{metric}_flag_all"), Some(want));
+    }
+    assert_metric(&s, "overall", "flag_rate", Some(1.0));
+    assert_metric(&s, "overall", "event_recall_random", Some(1.0));
+
+    // One flag in 20 units: r = 1/20. i1 is missed with probability (1 − r)³, i2 with (1 − r)².
+    let one = account_days(dir.path(), "one", &[(1, 9, 1.0, 1)]);
+    let s = score(&db, &one, &[]);
+    let r: f64 = 1.0 / 20.0;
+    let (p1, p2) = (1.0 - (1.0 - r).powi(3), 1.0 - (1.0 - r).powi(2));
+    assert_metrics(
+        &s,
+        "overall",
+        &[
+            ("flag_rate", Some(r)),
+            ("event_recall", Some(0.0)),
+            ("event_recall_flag_all", Some(1.0)),
+            ("event_recall_random", Some((p1 + p2) / 2.0)),
+            // Impact: i1 moved 30, i2 10.
+            ("impact_recall_random", Some((30.0 * p1 + 10.0 * p2) / 40.0)),
+            ("impact_recall_flag_all", Some(1.0)),
+            (
+                "composite_f_random",
+                Some(2.0 * prev * (p1 + p2) / 2.0 / (prev + (p1 + p2) / 2.0)),
+            ),
+            ("event_precision_flag_all", Some(1.0)),
+        ],
+    );
+    // Expected runs in a series of 10 units: r + 9 r (1 − r). Account 1's window is units 3–5
+    // (2 units before, 5 after), account 2's units 6–7 (5 before, 3 after); the runs wholly
+    // outside a window: r + (g − 1) r (1 − r) − L r² − R r² + L R r^(g + 2) per stretch of g units.
+    let runs = |n: f64| r + (n - 1.0) * r * (1.0 - r);
+    let outside =
+        |g: f64, l: f64, rr: f64| r + (g - 1.0) * r * (1.0 - r) - l * r * r - rr * r * r + l * rr * r.powf(g + 2.0);
+    let true1 = runs(10.0) - outside(2.0, 0.0, 1.0) - outside(5.0, 1.0, 0.0);
+    let true2 = runs(10.0) - outside(5.0, 0.0, 1.0) - outside(3.0, 1.0, 0.0);
+    let total = 2.0 * runs(10.0);
+    let want = (true1 + true2) / total;
+    assert_metric(&s, "overall", "event_precision_random", Some(want));
+    assert_metric(
+        &s,
+        "kind=cost_spike",
+        "event_precision_random",
+        Some(true1 / (total - true2)),
+    );
+
+    // The known event: account 2 on 01-02. Flagging it is a false run on a known event.
+    let decoy = account_days(dir.path(), "decoy", &[(2, 2, 1.0, 1)]);
+    let d = score(&db, &decoy, &[]);
+    assert_metrics(
+        &d,
+        "overall",
+        &[
+            ("known_event_targets", Some(1.0)),
+            ("known_event_flag_rate", Some(1.0)),
+            ("known_event_flag_rate_flag_all", Some(1.0)),
+            ("known_event_flag_rate_random", Some(r)),
+            ("false_runs", Some(1.0)),
+            ("known_event_false_runs", Some(1.0)),
+            ("event_precision", Some(0.0)),
+        ],
+    );
+    let o = score(&db, &one, &[]);
+    assert_metrics(
+        &o,
+        "overall",
+        &[
+            ("known_event_flag_rate", Some(0.0)),
+            ("known_event_false_runs", Some(0.0)),
+        ],
+    );
+}
+
+/// Range-based recall and precision (overlap size, not existence), the macro view over kinds and
+/// injections, and the warning when one injection holds most positives; by hand on the world.
+#[test]
+fn range_metrics_weigh_the_overlap_and_the_macro_view_weighs_groups_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = world(dir.path());
+    // One flag inside i1's three days: detected, but a third of it covered.
+    let one = account_days(dir.path(), "mid", &[(1, 4, 1.0, 1)]);
+    let s = score(&db, &one, &[]);
+    assert_metrics(
+        &s,
+        "overall",
+        &[
+            ("event_recall", Some(0.5)),
+            ("range_recall", Some((1.0 / 3.0 + 0.0) / 2.0)),
+            ("range_precision", Some(1.0)),
+        ],
+    );
+    assert_metric(&s, "kind=cost_spike", "range_recall", Some(1.0 / 3.0));
+    // Macro over kinds (cost_spike, outage) and over injections (i1, i2): the mean of the two.
+    assert_metric(&s, "macro=kind", "event_recall", Some(0.5));
+    assert_metric(&s, "macro=kind", "groups", Some(2.0));
+    assert_metric(&s, "macro=injection", "range_recall", Some(1.0 / 6.0));
+    assert_metric(&s, "injection=i1", "event_recall", Some(1.0));
+    // A run of five days over i1's three: all of i1 covered, three fifths of the run right.
+    let wide = account_days(
+        dir.path(),
+        "wide",
+        &[
+            (1, 2, 1.0, 1),
+            (1, 3, 1.0, 1),
+            (1, 4, 1.0, 1),
+            (1, 5, 1.0, 1),
+            (1, 6, 1.0, 1),
+        ],
+    );
+    let w = score(&db, &wide, &[]);
+    assert_metrics(
+        &w,
+        "overall",
+        &[("range_recall", Some(0.5)), ("range_precision", Some(3.0 / 5.0))],
+    );
+    // i1 labels 3 of the 5 positives: a warning beside the table, on stderr beside csv.
+    let (code, out, _) = run(&[
+        "score",
+        "--db",
+        path_str(&db),
+        "--predictions",
+        path_str(&one),
+        "--no-record",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning: at account_day, injection i1 holds 60 % of the positives"),
+        "{out}"
+    );
+    assert!(out.contains("macro over kinds"), "{out}");
+    for line in out.lines() {
+        assert!(line.chars().count() <= 160, "{} columns: {line}", line.chars().count());
+    }
+    let (_, _, err) = run(&[
+        "score",
+        "--db",
+        path_str(&db),
+        "--predictions",
+        path_str(&one),
+        "--no-record",
+        "--format",
+        "csv",
+    ]);
+    assert!(err.contains("injection i1 holds 60 %"), "{err}");
+}
+
+/// Without --grain the predictions' columns say it; when they cannot, the error names the
+/// candidates (exit 2, nothing recorded).
+#[test]
+fn the_grain_is_inferred_from_the_key_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = world(dir.path());
+    let run_score = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        run(&["score", "--db", path_str(&db), "--predictions", path_str(&path)])
+    };
+    let (code, out, err) = run_score("ad.csv", "account_id,date,flag\n1,2025-01-04,1\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("at account_day (inferred from the columns)"), "{out}");
+    let (code, out, err) = run_score(
+        "asd.csv",
+        "account_id,date,service,flag\n1,2025-01-04,dialog,0\n1,2025-01-04,tasks,1\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("at account_service_day (inferred from the columns)"),
+        "{out}"
+    );
+    let (code, out, err) = run_score("pd.csv", "date,flag\n2025-01-04,1\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("at platform_day (inferred from the columns)"), "{out}");
+    let before = scalar(&db, "SELECT count(*) FROM score_results");
+    let (code, _, err) = run_score("which.csv", "account_id,date,service,flag\n1,2025-01-04,tasks,1\n");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot tell the grain") && err.contains("--grain account_service_day or --grain account_day"),
+        "{err}"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM score_results"), before);
+}
+
 #[test]
 fn attribution_names_the_injected_service() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,7 +623,7 @@ fn attribution_names_the_injected_service() {
     std::fs::write(&named, "account_id,date,flag,service\n1,2025-01-04,1,tasks\n").unwrap();
     assert_eq!(
         get(
-            &score(&db, &named, &[]),
+            &score(&db, &named, &["--grain", "account_day"]),
             "account_day",
             "overall",
             "attribution_accuracy"
@@ -682,21 +882,8 @@ fn scores_are_recorded_with_the_predictions_hash() {
             path_str(&pq)
         ),
     );
-    // As if loaded by the gen before score_results: reading commands take it as it is, and the
-    // first scoring adds the table.
-    tamper(
-        &db,
-        "DELETE FROM refinery_schema_history WHERE version = 6; DROP TABLE score_results",
-    );
-    ok(&[
-        "export",
-        "--db",
-        path_str(&db),
-        "--table",
-        "accounts",
-        "--out",
-        path_str(&dir.path().join("a.csv")),
-    ]);
+    // (A database from before score_results, V6, is also from before V7's manifest columns, so it
+    // must be reloaded to be read: tests/check_export_sql.rs.)
     let first = ok(&[
         "score",
         "--db",
@@ -707,7 +894,7 @@ fn scores_are_recorded_with_the_predictions_hash() {
         "0.5",
     ]);
     assert!(first.contains("recorded as run 1 in score_results"), "{first}");
-    assert_eq!(scalar(&db, "SELECT max(version) FROM refinery_schema_history"), "6");
+    assert_eq!(scalar(&db, "SELECT max(version) FROM refinery_schema_history"), "7");
     let second = ok(&[
         "score",
         "--db",
@@ -895,8 +1082,10 @@ fn a_random_detector_gets_the_prevalence() {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!(prevalence > 0.0 && prevalence < 0.1, "{prevalence}");
+    // A random ranking's AP is a little above the prevalence when the positives are few (about
+    // 35 here, since every target has 7 days of history before its start).
     assert!(
-        (mean(&ap) - prevalence).abs() < 0.15 * prevalence,
+        (mean(&ap) - prevalence).abs() < 0.25 * prevalence,
         "mean AP {} vs prevalence {prevalence}: {ap:?}",
         mean(&ap)
     );
@@ -1161,4 +1350,50 @@ fn a_view_over_a_table_named_like_a_scratch_table_reads_the_users_table() {
         "--no-record",
     ]));
     assert_metric(&s, "overall", "tp", Some(1.0));
+}
+
+/// On the benchmark scenario, with three seeds: the difficulty bands order the reference detector
+/// (rolling_z's AUC-PR falls from easy to medium to hard), and rolling_z beats flagging everything
+/// on composite F and event precision.
+#[test]
+fn difficulty_bands_order_rolling_z_on_the_benchmark_over_three_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/scenarios/mixed.yaml");
+    for seed in ["42", "43", "44"] {
+        let db = dir.path().join(format!("mixed-{seed}.duckdb"));
+        ok(&["load", "--db", path_str(&db), "--config", mixed, "--seed", seed]);
+        let preds = dir.path().join(format!("rz-{seed}.parquet"));
+        ok(&[
+            "detect",
+            "--db",
+            path_str(&db),
+            "--method",
+            "rolling_z",
+            "--out",
+            path_str(&preds),
+        ]);
+        let s = score(&db, &preds, &[]);
+        let at = |group: &str, metric: &str| get(&s, "account_service_day", group, metric).unwrap_or(0.0);
+        let auc: Vec<f64> = ["easy", "medium", "hard"]
+            .iter()
+            .map(|b| at(&format!("difficulty={b}"), "auc_pr"))
+            .collect();
+        let recall: Vec<f64> = ["easy", "medium", "hard"]
+            .iter()
+            .map(|b| at(&format!("difficulty={b}"), "event_recall"))
+            .collect();
+        eprintln!("seed {seed}: rolling_z AUC-PR by band {auc:?}, event recall {recall:?}");
+        assert!(
+            auc[0] > auc[1] && auc[1] > auc[2],
+            "seed {seed}: AUC-PR by band {auc:?}"
+        );
+        assert!(
+            recall[0] >= recall[1] && recall[1] >= recall[2],
+            "seed {seed}: event recall by band {recall:?}"
+        );
+        for metric in ["composite_f", "event_precision"] {
+            let (mine, all) = (at("overall", metric), at("overall", &format!("{metric}_flag_all")));
+            assert!(mine > all, "seed {seed}: rolling_z {metric} {mine} <= flag-all {all}");
+        }
+    }
 }

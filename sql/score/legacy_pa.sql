@@ -26,7 +26,6 @@ SELECT 'overall', 'all', metric, value FROM (
     SELECT tp / nullif(tp + fp, 0)                         AS precision_pa,
            tp / p                                          AS recall_pa,
            2 * tp / (2 * tp + fp + p - tp)                 AS f1_pa,
-           2 * tp_random / (2 * tp_random + r * n + p - tp_random) AS f1_pa_random,
-           r                                               AS flag_rate
+           2 * tp_random / (2 * tp_random + r * n + p - tp_random) AS f1_pa_random
     FROM pa, neg, rate
-) UNPIVOT INCLUDE NULLS (value FOR metric IN (precision_pa, recall_pa, f1_pa, f1_pa_random, flag_rate));
+) UNPIVOT INCLUDE NULLS (value FOR metric IN (precision_pa, recall_pa, f1_pa, f1_pa_random));

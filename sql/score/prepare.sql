@@ -34,13 +34,14 @@ FROM main.anomaly_injections i, _gen_score_params p
 WHERE i.is_anomaly
   AND EXISTS (SELECT 1 FROM _gen_score_unit_labels l WHERE l.injection = i.injection AND l.target = i.account_id);
 
--- The breakdowns: every instance is in `overall`, and in its kind, difficulty band and the grain
--- the injection acts at.
+-- The breakdowns: every instance is in `overall`, and in its kind, difficulty band, the grain
+-- the injection acts at and its injection.
 CREATE OR REPLACE TEMP TABLE _gen_score_instance_groups AS
 SELECT injection, target, 'overall' AS breakdown, 'all' AS breakdown_value FROM _gen_score_instances
 UNION ALL SELECT injection, target, 'kind', kind FROM _gen_score_instances
 UNION ALL SELECT injection, target, 'difficulty', difficulty FROM _gen_score_instances
-UNION ALL SELECT injection, target, 'injection_grain', injection_grain FROM _gen_score_instances;
+UNION ALL SELECT injection, target, 'injection_grain', injection_grain FROM _gen_score_instances
+UNION ALL SELECT injection, target, 'injection', injection FROM _gen_score_instances;
 
 -- A labelled unit is a positive of every group of every instance that labelled it.
 CREATE OR REPLACE TEMP TABLE _gen_score_unit_groups AS

@@ -333,6 +333,8 @@ fn scenario(
         chats: 1,
         min_base_count,
         exceed_by,
+        // The original chooses its targets at random among all accounts: kept as it did.
+        min_baseline_days: 0,
         dialog_cost_multiplier: dcm,
         dialog_cost_per_extra_chat: dcp,
         cap,

@@ -57,6 +57,32 @@ fn paid_service(inj: &Injection) -> Option<usize> {
 /// (more targets than eligible accounts, an id that is not an account or not eligible, a
 /// collision under `overlap: forbid`).
 pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result<Vec<Target>, ConfigErrors> {
+    choose_counted(an, c, cal, plan).map(|(targets, _)| targets)
+}
+
+/// Per injection, the accounts passed over because they had fewer than `min_baseline_days` days
+/// of clean usage of what it changes before any start (the manifest records them).
+pub fn passed_over(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result<Vec<u64>, ConfigErrors> {
+    choose_counted(an, c, cal, plan).map(|(_, skipped)| skipped)
+}
+
+/// How the starts of one account came out.
+enum Starts {
+    /// The starts it can take.
+    Some(Vec<i32>),
+    /// No start's window holds a day the injection can act on.
+    Idle,
+    /// Some do, but none after `min_baseline_days` days of usage.
+    NoHistory,
+}
+
+/// [`choose`], with [`passed_over`]'s counts.
+fn choose_counted(
+    an: &Anomalies,
+    c: &Config,
+    cal: &Calendar,
+    plan: &Plan,
+) -> Result<(Vec<Target>, Vec<u64>), ConfigErrors> {
     let generator = Generator::new(c, cal, plan);
     let ids: HashMap<i64, usize> = plan.profiles.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     // Per paid service: account index → [adopted, end) of its subscription.
@@ -71,6 +97,7 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
     }
     let dialog_launch = cal.index(c.service(Service::Dialog).launch).max(0);
     let mut taken: HashMap<usize, Vec<(i32, i32)>> = HashMap::new();
+    let mut passed_over = vec![0u64; an.injections.len()];
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (ii, inj) in an.injections.iter().enumerate() {
@@ -100,16 +127,39 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
         };
         // For named and counted targets, the starts whose window holds a day the injection can
         // act on (a row of its services; a chat-day for the kinds that add rows), from the
-        // account's own generated rows: a target is never invisible for want of usage.
-        let starts = |a: usize, (first, last): (i32, i32), span: (i32, i32)| -> Result<Vec<i32>, String> {
+        // account's own generated rows: a target is never invisible for want of usage. For every
+        // target, with min_baseline_days > 0, the starts after at least that many days of clean
+        // usage of what it changes (its services' rows, or chat-days), so a detector could see
+        // the change against the account's own history.
+        let starts = |a: usize, (first, last): (i32, i32), span: (i32, i32), window: bool| -> Result<Starts, String> {
+            let min = inj.min_baseline_days as usize;
+            if !window && min == 0 {
+                return Ok(Starts::Some((first..=last).collect()));
+            }
             let b = generator.accounts(a, a + 1)?;
-            let days = active_days(inj, &b, cal, span);
-            Ok((first..=last)
-                .filter(|&s| {
-                    let i = days.partition_point(|&d| d < s);
-                    i < days.len() && days[i] < s + len(s)
-                })
-                .collect())
+            let days = active_days(inj, &b, cal, span, true);
+            let history = if min > 0 {
+                active_days(inj, &b, cal, span, false)
+            } else {
+                Vec::new()
+            };
+            let mut acts = false;
+            let mut out = Vec::new();
+            for s in first..=last {
+                let i = days.partition_point(|&d| d < s);
+                if window && !(i < days.len() && days[i] < s + len(s)) {
+                    continue;
+                }
+                acts = true;
+                if history.partition_point(|&d| d < s) >= min {
+                    out.push(s);
+                }
+            }
+            Ok(match (out.is_empty(), acts) {
+                (false, _) => Starts::Some(out),
+                (true, true) => Starts::NoHistory,
+                (true, false) => Starts::Idle,
+            })
         };
         let draw = |a: usize, starts: &[i32]| {
             let mut rng = stream(inj, a, 0);
@@ -149,19 +199,34 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
                         errors.push((key, format!("account {id} is not eligible: it must be {what}")));
                         continue;
                     };
-                    let s = starts(a, f, span(a).expect("eligible"))
-                        .map_err(|e| ConfigErrors(vec![c.blame.error(&key, e)]))?;
-                    if s.is_empty() {
-                        errors.push((
-                            key,
-                            format!(
-                                "account {id} has nothing a {} can change in the window ({})",
-                                inj.kind.name(),
-                                acts_on(inj)
-                            ),
-                        ));
-                        continue;
-                    }
+                    let s = match starts(a, f, span(a).expect("eligible"), true)
+                        .map_err(|e| ConfigErrors(vec![c.blame.error(&key, e)]))?
+                    {
+                        Starts::Some(s) => s,
+                        Starts::Idle => {
+                            errors.push((
+                                key,
+                                format!(
+                                    "account {id} has nothing a {} can change in the window ({})",
+                                    inj.kind.name(),
+                                    acts_on(inj)
+                                ),
+                            ));
+                            continue;
+                        }
+                        Starts::NoHistory => {
+                            errors.push((
+                                key,
+                                format!(
+                                    "account {id} has fewer than {} days of {} before any start of the window, so a detector could not see the change; allowed: another account, or a lower {}",
+                                    inj.min_baseline_days,
+                                    history_words(inj),
+                                    k("min_baseline_days")
+                                ),
+                            ));
+                            continue;
+                        }
+                    };
                     let (start, m) = draw(a, &s);
                     let t = make(a, span(a).expect("eligible"), start, m);
                     if !free(&taken, a, t.start, t.end) {
@@ -207,21 +272,26 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
                 }
                 // A count takes the first free accounts in rank order; a share is of the free ones.
                 let mut skipped = 0;
+                let mut without_history = 0;
                 for (_, a, s) in ranked {
                     if count.is_some_and(|n| chosen.len() == n) {
                         break;
                     }
                     let f = feasible(s).expect("ranked accounts are feasible");
-                    let (start, m) = if count.is_some() {
-                        let st = starts(a, f, s).map_err(|e| ConfigErrors(vec![c.blame.error(&key, e)]))?;
-                        if st.is_empty() {
+                    let st = match starts(a, f, s, count.is_some())
+                        .map_err(|e| ConfigErrors(vec![c.blame.error(&key, e)]))?
+                    {
+                        Starts::Some(st) => st,
+                        Starts::Idle => {
                             skipped += 1;
                             continue;
                         }
-                        draw(a, &st)
-                    } else {
-                        draw(a, &(f.0..=f.1).collect::<Vec<_>>())
+                        Starts::NoHistory => {
+                            without_history += 1;
+                            continue;
+                        }
                     };
+                    let (start, m) = draw(a, &st);
                     let t = make(a, s, start, m);
                     if free(&taken, a, t.start, t.end) {
                         chosen.push(t);
@@ -232,8 +302,9 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
                     _ => count.unwrap_or(0),
                 };
                 chosen.truncate(want);
+                passed_over[ii] = without_history;
                 if chosen.len() < want {
-                    let without = if skipped > 0 {
+                    let mut without = if skipped > 0 {
                         format!(
                             ", {skipped} have nothing it can change in the window ({})",
                             acts_on(inj)
@@ -241,6 +312,13 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
                     } else {
                         String::new()
                     };
+                    if without_history > 0 {
+                        without.push_str(&format!(
+                            ", {without_history} have fewer than {} days of {} before the start (min_baseline_days)",
+                            inj.min_baseline_days,
+                            history_words(inj)
+                        ));
+                    }
                     errors.push((key, format!(
                         "{want} accounts asked for, but only {} of the {eligible} {what} can take it (overlap: {}{without}); allowed: at most {}",
                         chosen.len(), if an.overlap == Overlap::Forbid { "forbid keeps them off accounts with another injection in an overlapping window" } else { "keep" }, chosen.len()
@@ -260,7 +338,16 @@ pub fn choose(an: &Anomalies, c: &Config, cal: &Calendar, plan: &Plan) -> Result
         ));
     }
     out.sort_by_key(|t| (t.account, t.injection));
-    Ok(out)
+    Ok((out, passed_over))
+}
+
+/// The history `min_baseline_days` counts, in words.
+fn history_words(inj: &Injection) -> String {
+    if adds_rows(inj) {
+        return "activity (chat-days)".into();
+    }
+    let names: Vec<&str> = inj.services.iter().map(|s| s.name()).collect();
+    format!("usage of {}", names.join(" or "))
 }
 
 /// What makes an account eligible for an injection, in words.
@@ -299,8 +386,15 @@ fn adds_rows(inj: &Injection) -> bool {
 }
 
 /// The days (sorted, within `span`) on which the injection can change something of account
-/// block `b`.
-fn active_days(inj: &Injection, b: &crate::model::block::Block, cal: &Calendar, span: (i32, i32)) -> Vec<i32> {
+/// block `b` (with `weekend`, pattern_break's Saturdays and Sundays only; without, every day of
+/// usage: its history).
+fn active_days(
+    inj: &Injection,
+    b: &crate::model::block::Block,
+    cal: &Calendar,
+    span: (i32, i32),
+    weekend: bool,
+) -> Vec<i32> {
     let e0 = cal.start_epoch;
     let mut days: Vec<i32> = if adds_rows(inj) {
         b.chat_days.date.iter().map(|d| d - e0).collect()
@@ -309,7 +403,7 @@ fn active_days(inj: &Injection, b: &crate::model::block::Block, cal: &Calendar, 
         (0..sd.date.len())
             .filter(|&i| inj.services.iter().any(|s| s.index() as u8 == sd.service[i]))
             .map(|i| sd.date[i] - e0)
-            .filter(|&d| inj.kind != Kind::PatternBreak || cal.dow[d as usize] >= 5)
+            .filter(|&d| !weekend || inj.kind != Kind::PatternBreak || cal.dow[d as usize] >= 5)
             .collect()
     };
     days.retain(|&d| d >= span.0 && d < span.1);

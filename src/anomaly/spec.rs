@@ -136,6 +136,9 @@ pub struct Injection {
     pub chats: u32,
     pub min_base_count: u32,
     pub exceed_by: u32,
+    /// Days of clean usage of what it changes a target needs before its start (0: none), so a
+    /// detector could see the change; accounts without are passed over.
+    pub min_baseline_days: u32,
     pub dialog_cost_multiplier: Option<f64>,
     pub dialog_cost_per_extra_chat: Option<f64>,
     /// cap_spike's cap (the original's scenario file may set its own); `None` = the config's.
@@ -418,7 +421,7 @@ pub(super) fn json(v: &Value) -> String {
     conv(v)
 }
 
-const COMMON: [&str; 11] = [
+const COMMON: [&str; 12] = [
     "name",
     "seed",
     "kind",
@@ -430,7 +433,11 @@ const COMMON: [&str; 11] = [
     "duration_days",
     "magnitude",
     "description",
+    "min_baseline_days",
 ];
+
+/// The clean history a target needs before its start by default (`min_baseline_days`).
+pub const MIN_BASELINE_DAYS: u32 = 7;
 
 /// Parses the `anomalies:` block; `None` when it holds nothing to inject (absent, empty, or
 /// empty lists), so such a config is the same dataset as one without the block.
@@ -788,6 +795,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
     };
     let chats = opt_whole(p, "chats", 1, 1, 1000);
     let min_base_count = opt_whole(p, "min_base_count", 0, 0, 1_000_000);
+    let min_baseline_days = opt_whole(p, "min_baseline_days", MIN_BASELINE_DAYS, 0, 366);
     let exceed_by = if kind == Kind::CapSpike && known {
         match m.get("exceed_by") {
             Some(v) => whole(p, &k("exceed_by"), v, 1, 10_000).unwrap_or(1) as u32,
@@ -841,6 +849,7 @@ fn injection(at: At, decoy: bool, r: &Range, seed: u64, p: &mut Problems) -> Opt
         chats,
         min_base_count,
         exceed_by,
+        min_baseline_days,
         dialog_cost_multiplier,
         dialog_cost_per_extra_chat,
         cap: None,

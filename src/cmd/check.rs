@@ -26,7 +26,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // The results go to standard output: a closed one fails now, before any work or record.
     crate::stdio::require_stdout()?;
     let outcomes = if args.no_record {
-        let spill = db::SpillDir::in_temp();
+        let spill = db::SpillDir::in_temp()?;
         let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
         db::require_dataset(&conn, &args.db.db)?;
         let _interrupt = crate::signals::interrupt_on_signal(&conn);

@@ -17,9 +17,10 @@ use crate::score::{self, Grain, Metric, Options, Outcome, Rule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScoreFormat {
-    /// One row per group, the main metrics as columns.
+    /// The main metrics, each group followed by its flag-all and random references (--breakdown
+    /// chooses the groups).
     Table,
-    /// The same as a Markdown table.
+    /// Every group and metric with its references as one wide Markdown table.
     Markdown,
     /// One row per metric (grain, breakdown, breakdown_value, metric, value), as in score_results.
     Csv,
@@ -40,9 +41,12 @@ pub struct Args {
     /// The predictions: a .csv, .parquet or .pq file, or table:NAME.
     #[arg(long, value_name = "FILE|table:NAME")]
     predictions: String,
-    /// What a prediction is about (its key columns).
-    #[arg(long, value_enum, default_value_t = Grain::AccountDay)]
-    grain: Grain,
+    /// What a prediction is about (its key columns). Inferred from the predictions' columns when
+    /// left out: chat_id → chat_day; account_id, date and service with an (account, date) that
+    /// repeats → account_service_day; account_id and date → account_day; date alone →
+    /// platform_day.
+    #[arg(long, value_enum)]
+    grain: Option<Grain>,
     /// Flag units scoring at least T (instead of the flag column).
     #[arg(long, value_name = "T", group = "rule", allow_hyphen_values = true, value_parser = finite)]
     threshold: Option<f64>,
@@ -60,6 +64,10 @@ pub struct Args {
     legacy_pa: bool,
     #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
     format: ScoreFormat,
+    /// The groups the table shows at the predictions' grain besides overall (csv, json and
+    /// markdown hold every group).
+    #[arg(long, value_enum, default_value_t = Breakdown::Kind)]
+    breakdown: Breakdown,
     /// Do not record the results in score_results (the database is then only read).
     #[arg(long)]
     no_record: bool,
@@ -89,11 +97,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let conn = db::open_ro(&args.db.db, &args.memory.memory_limit, &spill)?;
     db::require_dataset(&conn, &args.db.db)?;
     score::require_anomalies(&conn, &args.db.db)?;
-    args.grain.create_units(&conn)?;
-    let preds = predictions::read(&conn, &source, args.grain)?;
+    let grain = match args.grain {
+        Some(g) => g,
+        None => infer_grain(&conn, &source)?,
+    };
+    grain.create_units(&conn)?;
+    let preds = predictions::read(&conn, &source, grain)?;
     let rule = rule(&args, &source, &preds)?;
     let opts = Options {
-        grain: args.grain,
+        grain,
         rule,
         grace_days: args.grace_days as u32,
         legacy_pa: args.legacy_pa,
@@ -108,7 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         outcome
             .metrics
             .iter()
-            .find(|x| x.grain == args.grain && x.breakdown == "overall" && x.metric == m)
+            .find(|x| x.grain == grain && x.breakdown == "overall" && x.metric == m)
             .and_then(|x| x.value)
             .unwrap_or(0.0)
     };
@@ -116,7 +128,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "predictions: {} ({} rows at {}, sha256 {}…); flags: {}{}\nscored {} units ({} labelled) and {} injection instances in {:.2} s{}",
         source.shown(),
         preds.rows,
-        args.grain.name(),
+        match args.grain {
+            Some(_) => grain.name().to_string(),
+            None => format!("{} (inferred from the columns)", grain.name()),
+        },
         &preds.sha256[..12],
         rule.describe(),
         match (rule, outcome.threshold) {
@@ -134,15 +149,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     );
     match args.format {
-        ScoreFormat::Table | ScoreFormat::Markdown => {
+        ScoreFormat::Table => {
             crate::out!("{summary}");
-            crate::out!(
-                "{}",
-                wide(&outcome.metrics, args.format == ScoreFormat::Markdown, args.legacy_pa)
-            );
+            crate::out!("{}", compact(&outcome.metrics, grain, args.breakdown));
+            for w in warnings(&outcome.metrics) {
+                crate::out!("{w}");
+            }
+        }
+        ScoreFormat::Markdown => {
+            crate::out!("{summary}");
+            crate::out!("{}", wide(&outcome.metrics, args.legacy_pa));
+            for w in warnings(&outcome.metrics) {
+                crate::out!("{w}");
+            }
         }
         ScoreFormat::Csv | ScoreFormat::Json => {
             crate::err!("{summary}");
+            for w in warnings(&outcome.metrics) {
+                crate::err!("{w}");
+            }
             let text = long(&outcome.metrics, args.format == ScoreFormat::Json);
             let _ = crate::stdio::write_out(text.as_bytes());
         }
@@ -153,6 +178,68 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The grain the predictions' key columns say. Whatever cannot be probed here (no such file, an
+/// unreadable one) is left to the reader, which names the problem: the old default is returned.
+fn infer_grain(conn: &duckdb::Connection, source: &Source) -> Result<Grain> {
+    let relation = match source {
+        Source::Table(name) => match predictions::check_table_name(name)
+            .ok()
+            .and_then(|_| db::find_table(conn, name).ok().flatten())
+        {
+            Some((table, _)) => db::in_database(conn, &table)?,
+            None => return Ok(Grain::AccountDay),
+        },
+        Source::File(path) => {
+            let quoted = db::sql_path(path);
+            match crate::outfile::extension(path).as_deref() {
+                _ if !path.is_file() || path.to_string_lossy().contains(['*', '?', '[']) => {
+                    return Ok(Grain::AccountDay);
+                }
+                Some("csv") => format!("read_csv('{quoted}', header = true, all_varchar = true, skip = 0)"),
+                Some("parquet" | "pq") => format!("read_parquet('{quoted}')"),
+                _ => return Ok(Grain::AccountDay),
+            }
+        }
+    };
+    let columns: Vec<String> = match conn
+        .prepare(&format!("SELECT column_name FROM (DESCRIBE SELECT * FROM {relation})"))
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+    {
+        Ok(c) => c,
+        Err(_) => return Ok(Grain::AccountDay),
+    };
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    if has("chat_id") {
+        return Ok(Grain::ChatDay);
+    }
+    if !has("account_id") {
+        return Ok(if has("date") {
+            Grain::PlatformDay
+        } else {
+            Grain::AccountDay
+        });
+    }
+    if !has("service") || !has("date") {
+        return Ok(Grain::AccountDay);
+    }
+    // account_id, date and service: service is a key when an account-day repeats, else it may be
+    // the service an account_day flag names.
+    let repeats: bool = conn
+        .query_row(
+            &format!("SELECT count(*) > count(DISTINCT (account_id, date)) FROM {relation}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(false);
+    if repeats {
+        return Ok(Grain::AccountServiceDay);
+    }
+    bail!(
+        "{}: cannot tell the grain from the columns account_id, date, service (each account-day appears once, so service may be the key or the service a flag names); allowed: --grain account_service_day or --grain account_day",
+        source.shown()
+    )
 }
 
 /// The flag rule from the flags and what the predictions have.
@@ -214,8 +301,8 @@ fn record(
     Ok(run)
 }
 
-/// The columns of the wide table: (metric, heading).
-const WIDE: [(&str, &str); 16] = [
+/// The columns of the wide table (`--format markdown`): (metric, heading).
+const WIDE: [(&str, &str); 31] = [
     ("instances", "inst"),
     ("auc_pr", "AUC-PR"),
     ("auc_pr_random", "random"),
@@ -224,18 +311,47 @@ const WIDE: [(&str, &str); 16] = [
     ("recall", "R"),
     ("f1", "F1"),
     ("event_recall", "event R"),
+    ("event_recall_flag_all", "event R flag-all"),
+    ("event_recall_random", "event R random"),
     ("event_precision", "event P"),
+    ("event_precision_flag_all", "event P flag-all"),
+    ("event_precision_random", "event P random"),
     ("composite_f", "comp F"),
+    ("composite_f_flag_all", "comp F flag-all"),
+    ("composite_f_random", "comp F random"),
+    ("range_recall", "range R"),
+    ("range_precision", "range P"),
     ("delay_median_days", "delay"),
     ("delay_p90_days", "p90"),
     ("impact_recall", "impact R"),
+    ("impact_recall_flag_all", "impact R flag-all"),
+    ("impact_recall_random", "impact R random"),
     ("false_alarms_per_1000", "FA/1k"),
     ("attribution_accuracy", "attrib"),
+    ("known_event_flag_rate", "known events flagged"),
+    ("known_event_flag_rate_flag_all", "known flag-all"),
+    ("known_event_flag_rate_random", "known random"),
+    ("known_event_false_runs", "known false runs"),
+    ("flag_rate", "flag rate"),
     ("f1_pa", "F1-PA"),
 ];
 
-/// One row per (grain, breakdown, value), the main metrics as columns.
-pub fn wide(metrics: &[Metric], markdown: bool, legacy_pa: bool) -> String {
+/// A metric's value as the tables show it.
+fn cell(metric: &str, v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if metric == "instances" || metric.ends_with("_runs") || metric.ends_with("_targets") => {
+            format!("{v:.0}")
+        }
+        Some(v) if metric.starts_with("delay") || metric.starts_with("false_alarms") => format!("{v:.1}"),
+        Some(v) if v != 0.0 && v.abs() < 0.001 => format!("{v:.1e}"),
+        Some(v) => format!("{v:.3}"),
+    }
+}
+
+/// One row per (grain, breakdown, value), every main metric and its references as columns
+/// (`--format markdown`).
+pub fn wide(metrics: &[Metric], legacy_pa: bool) -> String {
     let mut columns: Vec<(&str, &str)> = WIDE.to_vec();
     if legacy_pa {
         columns.push(("f1_pa_random", "F1-PA random"));
@@ -261,35 +377,244 @@ pub fn wide(metrics: &[Metric], markdown: bool, legacy_pa: bool) -> String {
         }
         if let Some(i) = columns.iter().position(|(c, _)| *c == m.metric) {
             let row = rows.last_mut().expect("a row was pushed");
-            row[3 + i] = match m.value {
-                None => "–".into(),
-                Some(v) if m.metric == "instances" => format!("{v:.0}"),
-                Some(v) if m.metric.starts_with("delay") || m.metric.starts_with("false_alarms") => format!("{v:.1}"),
-                Some(v) if v != 0.0 && v.abs() < 0.001 => format!("{v:.1e}"),
-                Some(v) => format!("{v:.3}"),
-            };
+            row[3 + i] = cell(m.metric.as_str(), m.value);
         }
     }
-    if markdown {
-        let mut out = format!(
-            "| {} |\n|{}|\n",
-            head.join(" | "),
-            head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
-        );
-        for r in rows {
-            out.push_str(&format!("| {} |\n", r.join(" | ")));
+    let mut out = format!(
+        "| {} |\n|{}|\n",
+        head.join(" | "),
+        head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
+    for r in rows {
+        out.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    out.trim_end().to_string()
+}
+
+/// The columns of the default table: (metric, its flag-all reference, its random reference,
+/// heading). A reference row shows what a detector flagging every unit, or each unit at the
+/// predictions' own flag rate, gets on the same units.
+const COMPACT: [(&str, Option<&str>, Option<&str>, &str); 12] = [
+    ("instances", None, None, "inst"),
+    ("auc_pr", None, Some("auc_pr_random"), "AUC-PR"),
+    ("precision", Some("prevalence"), Some("prevalence"), "P"),
+    ("recall", None, None, "R"),
+    ("f1", None, None, "F1"),
+    (
+        "event_recall",
+        Some("event_recall_flag_all"),
+        Some("event_recall_random"),
+        "event R",
+    ),
+    (
+        "event_precision",
+        Some("event_precision_flag_all"),
+        Some("event_precision_random"),
+        "event P",
+    ),
+    (
+        "composite_f",
+        Some("composite_f_flag_all"),
+        Some("composite_f_random"),
+        "comp F",
+    ),
+    ("range_recall", None, None, "range R"),
+    (
+        "impact_recall",
+        Some("impact_recall_flag_all"),
+        Some("impact_recall_random"),
+        "impact R",
+    ),
+    ("false_alarms_per_1000", None, None, "FA/1k"),
+    ("delay_median_days", None, None, "delay"),
+];
+
+/// Which groups the default table shows besides `overall`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Breakdown {
+    /// Overall only.
+    #[value(name = "overall")]
+    Overall,
+    /// Overall and per kind (the default).
+    #[value(name = "kind")]
+    Kind,
+    /// Overall and per difficulty band.
+    #[value(name = "difficulty")]
+    Difficulty,
+    /// Overall and per grain the injections act at.
+    #[value(name = "injection_grain")]
+    InjectionGrain,
+    /// Overall and per injection.
+    #[value(name = "injection")]
+    Injection,
+    /// Every group.
+    #[value(name = "all")]
+    All,
+}
+
+impl Breakdown {
+    fn shows(self, breakdown: &str) -> bool {
+        match self {
+            Breakdown::All => true,
+            _ if breakdown == "macro" => true,
+            Breakdown::Injection => matches!(breakdown, "overall" | "injection"),
+            Breakdown::Overall => breakdown == "overall",
+            Breakdown::Kind => matches!(breakdown, "overall" | "kind"),
+            Breakdown::Difficulty => matches!(breakdown, "overall" | "difficulty"),
+            Breakdown::InjectionGrain => matches!(breakdown, "overall" | "injection_grain"),
         }
-        out.trim_end().to_string()
-    } else {
+    }
+}
+
+/// The default table: one block per grain (the predictions' grain with the `--breakdown` groups,
+/// the coarser grains overall), each group a row followed by its flag-all and random reference
+/// rows; then the known events (decoys). About 140 columns wide.
+pub fn compact(metrics: &[Metric], native: Grain, breakdown: Breakdown) -> String {
+    let value = |g: Grain, b: &str, v: &str, metric: &str| {
+        metrics
+            .iter()
+            .find(|m| m.grain == g && m.breakdown == b && m.breakdown_value == v && m.metric == metric)
+            .and_then(|m| m.value)
+    };
+    let mut out = String::new();
+    let mut grains: Vec<Grain> = Vec::new();
+    for m in metrics {
+        if !grains.contains(&m.grain) {
+            grains.push(m.grain);
+        }
+    }
+    for g in grains {
+        let mut groups: Vec<(&str, &str)> = Vec::new();
+        for m in metrics.iter().filter(|m| m.grain == g) {
+            let shown = if g == native {
+                breakdown.shows(&m.breakdown)
+            } else {
+                m.breakdown == "overall"
+            };
+            if shown && !groups.contains(&(m.breakdown.as_str(), m.breakdown_value.as_str())) {
+                groups.push((m.breakdown.as_str(), m.breakdown_value.as_str()));
+            }
+        }
         let mut b = tabled::builder::Builder::default();
+        let mut head = vec!["group".to_string()];
+        head.extend(COMPACT.iter().map(|c| c.3.to_string()));
         b.push_record(head);
-        for r in rows {
-            b.push_record(r);
+        for (bd, bv) in groups {
+            let get = |metric: &str| {
+                if metric == "prevalence" {
+                    let p = value(g, bd, bv, "positives")?;
+                    let n = value(g, bd, bv, "negatives")?;
+                    return (p + n > 0.0).then(|| p / (p + n));
+                }
+                value(g, bd, bv, metric)
+            };
+            let name = match bd {
+                "overall" => "overall".to_string(),
+                "macro" => format!("macro over {bv}s"),
+                _ => format!("{bd}: {bv}"),
+            };
+            let mut row = vec![name];
+            row.extend(COMPACT.iter().map(|c| cell(c.0, get(c.0))));
+            b.push_record(row);
+            for (label, pick) in [("  flag-all", 1), ("  random", 2)] {
+                let mut row = vec![label.to_string()];
+                row.extend(COMPACT.iter().map(|c| {
+                    let r = if pick == 1 { c.1 } else { c.2 };
+                    match r {
+                        Some(r) => cell(c.0, get(r)),
+                        None if pick == 1 && c.0 == "recall" => "1.000".into(),
+                        None if pick == 2 && c.0 == "recall" => cell("recall", get("flag_rate")),
+                        None => String::new(),
+                    }
+                }));
+                b.push_record(row);
+            }
         }
         let mut t = b.build();
         t.with(tabled::settings::Style::sharp());
-        t.to_string()
+        t.modify(
+            tabled::settings::object::Columns::new(1..),
+            tabled::settings::Alignment::right(),
+        );
+        let which = if g == native {
+            "the predictions' grain"
+        } else {
+            "rolled up"
+        };
+        let prevalence = match (
+            value(g, "overall", "all", "positives"),
+            value(g, "overall", "all", "negatives"),
+        ) {
+            (Some(p), Some(n)) if p + n > 0.0 => p / (p + n),
+            _ => 0.0,
+        };
+        let mark = if prevalence > 0.5 {
+            format!("; DEGENERATE: {:.0} % of its units are positive", 100.0 * prevalence)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("at {} ({which}{mark}):\n{t}\n", g.name()));
     }
+    let overall = |metric: &str| value(native, "overall", "all", metric);
+    if let Some(n) = overall("known_event_targets").filter(|n| *n > 0.0) {
+        let rate = overall("known_event_flag_rate").unwrap_or(0.0);
+        out.push_str(&format!(
+            "known events (decoys, labelled normal): {} of {n:.0} targets flagged in their window ({}; flag-all {}, random {}), {} false runs on them\n",
+            (rate * n).round(),
+            cell("r", Some(rate)),
+            cell("r", overall("known_event_flag_rate_flag_all")),
+            cell("r", overall("known_event_flag_rate_random")),
+            cell("known_event_false_runs", overall("known_event_false_runs")),
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+/// What a reader of the pooled figures must know: a grain where one injection holds more than
+/// half of the positives (its `overall` row is mostly that injection's figure), or where more than
+/// half of the units are positive (flagging everything is nearly perfect there).
+pub fn warnings(metrics: &[Metric]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut grains: Vec<Grain> = Vec::new();
+    for m in metrics {
+        if !grains.contains(&m.grain) {
+            grains.push(m.grain);
+        }
+    }
+    for g in grains {
+        let of = |b: &str, v: &str, metric: &str| {
+            metrics
+                .iter()
+                .find(|m| m.grain == g && m.breakdown == b && m.breakdown_value == v && m.metric == metric)
+                .and_then(|m| m.value)
+        };
+        let (Some(p), Some(n)) = (of("overall", "all", "positives"), of("overall", "all", "negatives")) else {
+            continue;
+        };
+        if p + n > 0.0 && p / (p + n) > 0.5 {
+            out.push(format!(
+                "warning: at {}, {:.0} % of the units are positive, so flagging everything is nearly perfect there: read its rows beside the flag-all reference, or not at all",
+                g.name(),
+                100.0 * p / (p + n)
+            ));
+        }
+        let top = metrics
+            .iter()
+            .filter(|m| m.grain == g && m.breakdown == "injection" && m.metric == "positives")
+            .filter_map(|m| Some((m.value?, m.breakdown_value.as_str())))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((tp, name)) = top
+            && p > 0.0
+            && tp / p > 0.5
+        {
+            out.push(format!(
+                "warning: at {}, injection {name} holds {:.0} % of the positives, so the overall row is mostly its figure: read the macro rows",
+                g.name(),
+                100.0 * tp / p
+            ));
+        }
+    }
+    out
 }
 
 /// One row per metric, as CSV or a JSON array.

@@ -76,12 +76,14 @@ pub fn labels_batch<'a>(
     .context("building the anomaly labels' batch")
 }
 
-/// Writes the spec, the manifest, the labels and the calibration rows.
+/// Writes the spec (with the accounts each injection passed over for want of clean history,
+/// `anomaly::passed_over`), the manifest, the labels and the calibration rows.
 pub fn record(
     conn: &Connection,
     an: &Anomalies,
     cal: &Calendar,
     targets: &[Target],
+    passed_over: &[u64],
     applied: &[Applied],
     clean: &anomaly::CleanTotals,
 ) -> Result<()> {
@@ -110,7 +112,7 @@ pub fn record(
     let mut app = conn
         .appender("anomaly_specs")
         .context("opening an appender on anomaly_specs")?;
-    for inj in &an.injections {
+    for (i, inj) in an.injections.iter().enumerate() {
         let targets = match &inj.targets {
             Targets::Count(n) => format!("accounts: {n}"),
             Targets::Share(s) => format!("share: {s}"),
@@ -147,6 +149,8 @@ pub fn record(
                 let items: Vec<String> = o.affected_services.iter().map(|s| crate::json::string(s)).collect();
                 format!("[{}]", items.join(", "))
             }),
+            inj.min_baseline_days as i32,
+            passed_over.get(i).copied().unwrap_or(0) as i64,
         ])
         .context("recording anomaly_specs")?;
     }
@@ -163,7 +167,7 @@ pub fn record(
         let inj = &an.injections[t.injection];
         let delta = e.cents - e.clean_cents;
         let days = t.end - t.start;
-        let (snr, band) = anomaly::difficulty(delta, days, e);
+        let (snr, z, band) = anomaly::difficulty(delta, days, e);
         let has_magnitude = inj.has_magnitude();
         app.append_row(duckdb::params![
             inj.name,
@@ -189,6 +193,7 @@ pub fn record(
             snr,
             band,
             inj.description,
+            z,
         ])
         .context("recording anomaly_injections")?;
     }

@@ -396,7 +396,8 @@ fn load_in_transaction(conn: &Connection, generation: &Generation, opts: &LoadOp
     } = &*generation.model;
     record(conn, cfg, cal, plan, &rows, &hashes, &expected)?;
     if let (Some(an), Some(Ok(targets))) = (&cfg.anomalies, targets.get()) {
-        super::anomalies::record(conn, an, cal, targets, &applied, &clean)?;
+        let passed_over = crate::anomaly::passed_over(an, cfg, cal, plan).map_err(|e| anyhow::anyhow!("{e}"))?;
+        super::anomalies::record(conn, an, cal, targets, &passed_over, &applied, &clean)?;
     }
     let (outcomes, checks_seconds) = check(conn, opts)?;
     let stats = LoadStats {

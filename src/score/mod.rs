@@ -163,7 +163,7 @@ pub struct Outcome {
 }
 
 /// The metrics, in the order of their files (each inserts into `_gen_score_metrics`).
-const METRICS: [(&str, &str); 5] = [
+const METRICS: [(&str, &str); 7] = [
     ("metrics_1_point", include_str!("../../sql/score/metrics_1_point.sql")),
     (
         "metrics_2_ranking",
@@ -175,10 +175,17 @@ const METRICS: [(&str, &str); 5] = [
         "metrics_5_composite",
         include_str!("../../sql/score/metrics_5_composite.sql"),
     ),
+    (
+        "metrics_6_references",
+        include_str!("../../sql/score/metrics_6_references.sql"),
+    ),
+    ("metrics_7_ranges", include_str!("../../sql/score/metrics_7_ranges.sql")),
 ];
 
-/// The order metrics are reported in.
-pub const METRIC_ORDER: [&str; 28] = [
+/// The order metrics are reported in: each event and impact metric followed by its references
+/// (`_flag_all`: a detector flagging every unit; `_random`: one flagging at the same rate).
+pub const METRIC_ORDER: &[&str] = &[
+    "groups",
     "instances",
     "detected",
     "positives",
@@ -193,15 +200,30 @@ pub const METRIC_ORDER: [&str; 28] = [
     "auc_roc",
     "auc_roc_random",
     "event_recall",
+    "event_recall_flag_all",
+    "event_recall_random",
     "true_runs",
     "false_runs",
+    "known_event_false_runs",
     "event_precision",
+    "event_precision_flag_all",
+    "event_precision_random",
     "composite_f",
+    "composite_f_flag_all",
+    "composite_f_random",
+    "range_recall",
+    "range_precision",
     "delay_median_days",
     "delay_p90_days",
     "impact_recall",
+    "impact_recall_flag_all",
+    "impact_recall_random",
     "false_alarms_per_1000",
     "attribution_accuracy",
+    "known_event_targets",
+    "known_event_flag_rate",
+    "known_event_flag_rate_flag_all",
+    "known_event_flag_rate_random",
     "precision_pa",
     "recall_pa",
     "f1_pa",
@@ -211,7 +233,71 @@ pub const METRIC_ORDER: [&str; 28] = [
 
 /// The difficulty bands in their natural order.
 const BANDS: [&str; 5] = ["easy", "medium", "hard", "invisible", "unknown"];
-const BREAKDOWNS: [&str; 4] = ["overall", "kind", "difficulty", "injection_grain"];
+const BREAKDOWNS: [&str; 6] = ["overall", "macro", "kind", "difficulty", "injection_grain", "injection"];
+
+/// The metrics the macro view averages: each group's own figure, so one large injection or kind
+/// weighs no more than a small one.
+const MACRO: [&str; 18] = [
+    "auc_pr",
+    "auc_pr_random",
+    "precision",
+    "recall",
+    "f1",
+    "event_recall",
+    "event_recall_flag_all",
+    "event_recall_random",
+    "event_precision",
+    "event_precision_flag_all",
+    "event_precision_random",
+    "composite_f",
+    "composite_f_flag_all",
+    "composite_f_random",
+    "range_recall",
+    "range_precision",
+    "impact_recall",
+    "impact_recall_flag_all",
+];
+
+/// The macro view of one grain's metrics: for breakdowns `kind` and `injection`, the mean over
+/// their groups of each [`MACRO`] metric (groups where it is undefined left out), as breakdown
+/// `macro` with value `kind` or `injection`, plus the number of groups averaged (`groups`).
+fn macro_view(metrics: &[Metric], grain: Grain) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for over in ["kind", "injection"] {
+        let groups: std::collections::BTreeSet<&str> = metrics
+            .iter()
+            .filter(|m| m.breakdown == over)
+            .map(|m| m.breakdown_value.as_str())
+            .collect();
+        if groups.is_empty() {
+            continue;
+        }
+        out.push(Metric {
+            grain,
+            breakdown: "macro".into(),
+            breakdown_value: over.into(),
+            metric: "groups".into(),
+            value: Some(groups.len() as f64),
+        });
+        for name in MACRO {
+            // Summed in value order: the same bits whatever order the groups came in.
+            let mut values: Vec<f64> = metrics
+                .iter()
+                .filter(|m| m.breakdown == over && m.metric == name)
+                .filter_map(|m| m.value)
+                .collect();
+            values.sort_by(f64::total_cmp);
+            out.push(Metric {
+                grain,
+                breakdown: "macro".into(),
+                breakdown_value: over.into(),
+                metric: name.into(),
+                value: (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64),
+            });
+        }
+    }
+    out
+}
 
 /// Fails unless the database has anomalies to score against.
 pub fn require_anomalies(conn: &Connection, db: &std::path::Path) -> Result<()> {
@@ -344,6 +430,8 @@ fn collect(conn: &Connection, grain: Grain) -> Result<Vec<Metric>> {
         })?
         .collect::<Result<_, _>>()
         .context("reading the metrics")?;
+    let view = macro_view(&out, grain);
+    out.extend(view);
     let rank = |list: &[&str], s: &str| list.iter().position(|x| *x == s).unwrap_or(list.len());
     out.sort_by(|a, b| {
         let key = |m: &Metric| {
@@ -356,7 +444,7 @@ fn collect(conn: &Connection, grain: Grain) -> Result<Vec<Metric>> {
                 rank(&BREAKDOWNS, &m.breakdown),
                 band,
                 m.breakdown_value.clone(),
-                rank(&METRIC_ORDER, &m.metric),
+                rank(METRIC_ORDER, &m.metric),
             )
         };
         key(a).cmp(&key(b))

@@ -210,8 +210,10 @@ def quantile_cont(values, q):
     return float(np.quantile(np.asarray(values, dtype=float), q, method="linear"))
 
 
-def compute(units, lab, keys, injections, grace, grain):
-    """All metrics per group for one grain. `units` has keys, score, flag, named, predicted."""
+def compute(units, lab, keys, injections, grace, grain, refs=True):
+    """All metrics per group for one grain. `units` has keys, score, flag, named, predicted.
+    With `refs`, also the references: flag-all by scoring every unit flagged, random from the
+    expected counts (a run's first unit inside the windows, an instance's n units)."""
     units = units.reset_index(drop=True).copy()
     units["uid"] = np.arange(len(units))
     # Positive units and the instances (injection, account) that labelled them.
@@ -285,9 +287,35 @@ def compute(units, lab, keys, injections, grace, grain):
             hit = g[(g["start_date"] <= hi) & (g["win_end"] >= lo)]["iid"]
             run_hits.append(frozenset(hit.tolist()))
     false_runs = sum(1 for h in run_hits if not h)
+    decoys = injections[~injections["is_anomaly"]].copy()
+    cu = units["date"].min() - 1
+    decoys = decoys[decoys["end_date"] > cu]
+    decoys["win_end"] = decoys["end_date"] + grace
+    dec_by_acct = {a: g for a, g in decoys.groupby("account_id")}
+    known_false = 0
+    for (acct, lo, hi), h in zip(runs, run_hits):
+        g = dec_by_acct.get(acct)
+        if not h and g is not None and ((g["start_date"] <= hi) & (g["win_end"] >= lo)).any():
+            known_false += 1
+
+    # Run membership of every unit (-1 when not flagged), for the range-based metrics.
+    order = units.sort_values(series_keys + ["date"]).index.to_numpy()
+    fo = units.loc[order, "flag"].to_numpy()
+    so = units.loc[order, series_keys].astype(str).agg("/".join, axis=1).to_numpy()
+    new_series = np.r_[True, so[1:] != so[:-1]]
+    prev_flag = np.r_[False, fo[:-1]] & ~new_series
+    starts = fo & ~prev_flag
+    rid_sorted = np.where(fo, np.cumsum(starts) - 1, -1)
+    run_id = np.empty(len(units), dtype=np.int64)
+    run_id[order] = rid_sorted
+    run_len = np.bincount(run_id[run_id >= 0]) if (run_id >= 0).any() else np.zeros(0)
+    runs_with_pos = set(run_id[positive & (run_id >= 0)].tolist())
+    range_false = sum(1 for r in range(len(run_len)) if r not in runs_with_pos)
+    pr = pairs.assign(rid=run_id[pairs["uid"].to_numpy()])
 
     groups = [("overall", "all", inst)]
-    for b, col in (("kind", "kind"), ("difficulty", "difficulty"), ("injection_grain", "grain")):
+    for b, col in (("kind", "kind"), ("difficulty", "difficulty"), ("injection_grain", "grain"),
+                   ("injection", "injection")):
         for v in sorted(inst[col].unique()):
             groups.append((b, v, inst[inst[col] == v]))
 
@@ -332,8 +360,126 @@ def compute(units, lab, keys, injections, grace, grain):
         m["false_alarms_per_1000"] = 1000.0 * fp / N if N else None
         a = gi["attr"].dropna()
         m["attribution_accuracy"] = float(a.mean()) if len(a) else None
+        m["known_event_false_runs"] = known_false
+        gp = pr[pr["iid"].isin(ids)]
+        rec = []
+        for iid, g in gp.groupby("iid"):
+            rid = g["rid"].to_numpy()
+            hit = rid[rid >= 0]
+            rec.append(len(hit) / len(rid) / max(1, len(set(hit.tolist()))))
+        m["range_recall"] = float(np.mean(rec)) if rec else None
+        inr = gp[gp["rid"] >= 0]
+        total = 0.0
+        for rid, g in inr.groupby("rid"):
+            total += g["uid"].nunique() / run_len[rid] / g["iid"].nunique()
+        den = inr["rid"].nunique() + range_false
+        m["range_precision"] = total / den if den else None
         out[(b, v)] = m
+    if refs:
+        references(units, inst, groups, out, decoys, grain, grace, lab, keys, injections)
+        macro(out)
     return out
+
+
+MACRO = ("auc_pr", "auc_pr_random", "precision", "recall", "f1", "event_recall", "event_recall_flag_all",
+         "event_recall_random", "event_precision", "event_precision_flag_all", "event_precision_random",
+         "composite_f", "composite_f_flag_all", "composite_f_random", "range_recall", "range_precision",
+         "impact_recall", "impact_recall_flag_all")
+
+
+def macro(out):
+    """The unweighted mean over the kind groups, and over the injection groups, of each metric."""
+    for over in ("kind", "injection"):
+        groups = [m for (b, _), m in out.items() if b == over]
+        if not groups:
+            continue
+        m = {"groups": len(groups)}
+        for name in MACRO:
+            vals = [g[name] for g in groups if g.get(name) is not None]
+            m[name] = float(np.mean(vals)) if vals else None
+        out[("macro", over)] = m
+
+
+def references(units, inst, groups, out, decoys, grain, grace, lab, keys, injections):
+    """The flag-all and random references of every group, and the known events' flag rates."""
+    everything = units.copy()
+    everything["flag"] = True
+    fa = compute(everything, lab, keys, injections, grace, grain, refs=False)
+    r = float(units["flag"].mean())
+    dates_by_acct = {a: np.sort(g["date"].to_numpy()) for a, g in units.groupby("account_id")}
+
+    def n_units(acct, lo, hi):
+        d = dates_by_acct.get(acct)
+        if d is None:
+            return 0
+        return int(np.searchsorted(d, hi, side="right") - np.searchsorted(d, lo, side="left"))
+
+    inst = inst.copy()
+    inst["n"] = [n_units(a, lo, hi) for a, lo, hi in zip(inst["account_id"], inst["start_date"], inst["win_end"])]
+    # Expected runs: a unit starts a run with probability r (1 - r) (r for a series' first), and a
+    # unit inside the windows is the first such unit of its run with probability
+    # 1 - r^(k + 1), k the units since the previous one inside (1 for the first inside).
+    series_keys = ["account_id"] + (["service"] if grain == "account_service_day" else [])
+    s = units.sort_values(series_keys + ["date"]).reset_index(drop=True)
+    s["pos"] = s.groupby(series_keys, sort=False).cumcount()
+    first = (s["pos"] == 0).to_numpy()
+    total = float(np.where(first, r, r * (1 - r)).sum())
+    win_by_acct = {a: g for a, g in inst.groupby("account_id")}
+
+    def expected_true(ids):
+        inside = np.zeros(len(s), dtype=bool)
+        for a, g in win_by_acct.items():
+            g = g[g["iid"].isin(ids)]
+            if len(g) == 0:
+                continue
+            rows = np.flatnonzero(s["account_id"].to_numpy() == a)
+            dd = s["date"].to_numpy()[rows]
+            for lo, hi in zip(g["start_date"], g["win_end"]):
+                inside[rows[(dd >= lo) & (dd <= hi)]] = True
+        e = 0.0
+        sub = s[inside]
+        for _, g in sub.groupby(series_keys, sort=False):
+            pos = g["pos"].to_numpy()
+            gaps = np.diff(pos)
+            e += r + float(np.sum(r * (1 - np.power(r, gaps))))
+        return e
+
+    true_all = expected_true(set(inst["iid"].tolist()))
+    false_exp = total - true_all
+    for b, v, gi in groups:
+        m = out[(b, v)]
+        f = fa[(b, v)]
+        m["event_recall_flag_all"] = f["event_recall"]
+        m["event_precision_flag_all"] = f["event_precision"]
+        m["composite_f_flag_all"] = f["composite_f"]
+        m["impact_recall_flag_all"] = f["impact_recall"]
+        n = inst[inst["iid"].isin(set(gi["iid"].tolist()))]
+        pr = 1 - np.power(1 - r, n["n"].to_numpy(dtype=float))
+        m["event_recall_random"] = float(pr.mean())
+        imp = n["impact"].to_numpy()
+        m["impact_recall_random"] = float((imp * pr).sum() / imp.sum()) if imp.sum() > 0 else None
+        et = expected_true(set(gi["iid"].tolist()))
+        m["event_precision_random"] = et / (et + false_exp) if et + false_exp > 0 else None
+        prev = m["positives"] / (m["positives"] + m["negatives"])
+        rr = m["event_recall_random"]
+        m["composite_f_random"] = 2 * prev * rr / (prev + rr) if r > 0 and prev + rr > 0 else 0.0
+        m["flag_rate"] = r
+    flagged = units[units["flag"]]
+    fl_by_acct = {a: np.sort(g["date"].to_numpy()) for a, g in flagged.groupby("account_id")}
+    hits, ns = [], []
+    for a, lo, hi in zip(decoys["account_id"], decoys["start_date"], decoys["win_end"]):
+        d = fl_by_acct.get(a)
+        hits.append(d is not None and bool(((d >= lo) & (d <= hi)).any()))
+        ns.append(n_units(a, lo, hi))
+    o = out[("overall", "all")]
+    o["known_event_targets"] = len(decoys)
+    if len(decoys):
+        ns = np.asarray(ns, dtype=float)
+        o["known_event_flag_rate"] = float(np.mean(hits))
+        o["known_event_flag_rate_flag_all"] = float(np.mean(ns > 0))
+        o["known_event_flag_rate_random"] = float(np.mean(1 - np.power(1 - r, ns)))
+    else:
+        o["known_event_flag_rate"] = o["known_event_flag_rate_flag_all"] = o["known_event_flag_rate_random"] = None
 
 
 # --- comparison ---------------------------------------------------------------------------------
