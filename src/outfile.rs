@@ -164,22 +164,36 @@ impl Output {
         })
     }
 
-    /// Proves the file can be created (the directory is writable, the name not too long) by
-    /// creating and removing one of its name in a work directory beside it: for a writer that
-    /// writes only after long work.
+    /// Proves, before long work, that the file can be created: an unnamed file already proves the
+    /// directory writable, so only the name's length is left; a file in a work directory is
+    /// created and removed. Nothing is left behind whenever the process is stopped.
     pub fn probe(&self) -> Result<()> {
-        if let Dest::Replace { target, .. } = &self.dest {
-            let dir = existing_dir(target, "write")?;
-            let name = target.file_name().unwrap_or_default();
-            WorkDir::create(dir, Sweep::Yes)
-                .and_then(|work| {
-                    fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(work.join(name))
-                        .context("creating a file of that name")
-                })
-                .with_context(|| format!("cannot write {}", self.shown.display()))?;
+        match &self.dest {
+            // Nothing named yet: a name the file system cannot hold is the one thing left to check.
+            Dest::Replace {
+                target,
+                body: Body::Unnamed(..),
+                ..
+            } => {
+                if target.file_name().is_some_and(|n| n.len() > 255) {
+                    bail!(
+                        "cannot write {}: File name too long (at most 255 bytes)",
+                        self.shown.display()
+                    );
+                }
+            }
+            Dest::Replace {
+                body: Body::Named(_, temp),
+                ..
+            } => {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(temp)
+                    .and_then(|_| fs::remove_file(temp))
+                    .with_context(|| format!("cannot write {}", self.shown.display()))?;
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -160,7 +160,7 @@ fn tables_spell_out_control_characters_and_csv_keeps_them() {
     tamper(
         &db,
         "INSERT INTO anomaly_injections VALUES
-           (chr(27) || '[2Jevil', 'cost_spike', true, 'account_service_day', 1, 'tasks', DATE '2025-01-03', DATE '2025-01-05', 4, '{}', 3, 3, 10, 40, 30, 30, 0, 2, 1, 10, 10, 'easy', '')",
+           (chr(27) || '[2Jevil', 'cost_spike', true, 'account_service_day', 1, 'tasks', DATE '2025-01-03', DATE '2025-01-05', 4, '{}', 3, 3, 10, 40, 30, 30, 0, 2, 1, 10, 10, 'easy', '', 10)",
     );
     let report = ok(&["report", "--db", path_str(&db), "--report", "anomalies"]);
     assert!(!report.contains('\u{1b}') && report.contains(r"\e[2Jevil"), "{report}");

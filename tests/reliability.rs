@@ -91,7 +91,7 @@ fn output_names_that_cannot_work_are_refused_before_the_export() {
     let dir = tempfile::tempdir().unwrap();
     let db = load_sample(dir.path(), "n", &[]);
     let d = path_str(&db);
-    let long = dir.path().join(format!("{}.csv", "b".repeat(245)));
+    let long = dir.path().join(format!("{}.csv", "b".repeat(256)));
     let same = dir.path().join("x.csv");
     let dotted = format!("{}/./x.csv", path_str(dir.path()));
     let slash = format!("{}/new.csv/", path_str(dir.path()));
