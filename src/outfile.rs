@@ -168,19 +168,17 @@ impl Output {
     /// directory writable, so only the name's length is left; a file in a work directory is
     /// created and removed. Nothing is left behind whenever the process is stopped.
     pub fn probe(&self) -> Result<()> {
+        // Nothing named yet: a name the file system cannot hold is the one thing left to check.
         match &self.dest {
-            // Nothing named yet: a name the file system cannot hold is the one thing left to check.
             Dest::Replace {
                 target,
                 body: Body::Unnamed(..),
                 ..
-            } => {
-                if target.file_name().is_some_and(|n| n.len() > 255) {
-                    bail!(
-                        "cannot write {}: File name too long (at most 255 bytes)",
-                        self.shown.display()
-                    );
-                }
+            } if target.file_name().is_some_and(|n| n.len() > 255) => {
+                bail!(
+                    "cannot write {}: File name too long (at most 255 bytes)",
+                    self.shown.display()
+                );
             }
             Dest::Replace {
                 body: Body::Named(_, temp),
